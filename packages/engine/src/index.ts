@@ -1,0 +1,47 @@
+// @rlhfkit/engine: tensor programs written in TypeScript, differentiated in reverse mode, emitted as ONNX and
+// run by ONNX Runtime. This file is the package's whole public API.
+export { grad } from './autodiff.js';
+export type { DType, HostArray } from './dtype.js';
+export {
+  abs,
+  add,
+  and,
+  div,
+  equal,
+  erf,
+  exp,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  log,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  not,
+  or,
+  pow,
+  scalar,
+  sigmoid,
+  sign,
+  sqrt,
+  sub,
+  type TensorLike,
+  tanh,
+  where,
+} from './elementwise.js';
+export { evaluate, type TensorInput, type TensorValue, valueAndGrad } from './functional.js';
+export { Graph, type Primitive, Tensor, withGraph } from './graph.js';
+export { argmax, gather, gatherElements, scatterAdd, topK } from './indexing.js';
+export { type Feed, type InputSpec, Program } from './program.js';
+export { matmul, reduceMax, reduceMean, reduceSum } from './reduce.js';
+export {
+  configureRuntime,
+  CudaUnavailableError,
+  type Device,
+  type HostTensor,
+  type RuntimeOptions,
+  runtimeDefaults,
+} from './runtime.js';
+export { cast, concat, expand, full, padZeros, reshape, slice, stopGradient, transpose, zeros } from './shape.js';

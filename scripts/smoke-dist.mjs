@@ -1,0 +1,15 @@
+// Checks that every package works from plain Node once built: imports resolve to dist/ (no test runner,
+// no source condition), and the rlhf bin starts.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkgs = ['engine', 'core', 'model', 'reward-model', 'ppo'];
+for (const p of pkgs) {
+  // Resolve from the TUI, which depends on every package.
+  const code = `import('@rlhfkit/${p}').then(m => { if (Object.keys(m).length === 0) process.exit(3) })`;
+  execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: `${root}/apps/tui`, stdio: 'inherit' });
+}
+const help = execFileSync(process.execPath, [`${root}/apps/tui/dist/cli.js`, '--help'], { encoding: 'utf8' });
+if (!help.includes('rlhf')) throw new Error(`rlhf --help printed no usage:\n${help}`);
+console.log(`smoke-dist: ${pkgs.length + 1} passed, 0 failed`);
