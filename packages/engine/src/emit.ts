@@ -38,7 +38,12 @@ class ModelContext {
       this.emittedConsts.add(t.id);
       const data = this.root.constants.get(t.id);
       if (!data) throw new Error(`emit: constant ${t} has no data`);
-      this.initializers.push({ name, dataType: onnxDataType[t.dtype], dims: [...t.shape], rawData: toBytes(data) });
+      this.initializers.push({
+        name,
+        dataType: onnxDataType[t.dtype],
+        dims: [...t.shape],
+        rawData: toBytes(data),
+      });
     }
     return name;
   }
@@ -47,7 +52,9 @@ class ModelContext {
 function valueInfo(name: string, dtype: DType, shape: readonly number[]) {
   return {
     name,
-    type: { tensorType: { elemType: onnxDataType[dtype], shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
+    type: {
+      tensorType: { elemType: onnxDataType[dtype], shape: { dim: shape.map((d) => ({ dimValue: d })) } },
+    },
   };
 }
 
@@ -85,7 +92,8 @@ function liveNodes(g: Graph, outputs: readonly Tensor[]): Node[] {
 /** Tensors of graph `outer` (or above) that a subgraph uses. */
 function outerRefs(sub: Graph, a: { outputs: Tensor[] }, outer: Graph): Tensor[] {
   const refs: Tensor[] = [];
-  for (const n of liveNodes(sub, a.outputs)) for (const t of n.inputs) if (t.graph !== sub && outer.sees(t)) refs.push(t);
+  for (const n of liveNodes(sub, a.outputs))
+    for (const t of n.inputs) if (t.graph !== sub && outer.sees(t)) refs.push(t);
   for (const t of a.outputs) if (t.graph !== sub) refs.push(t);
   return refs;
 }
@@ -102,14 +110,22 @@ function emitGraph(
   outputNames: readonly string[] | null,
 ) {
   const nodes: unknown[] = [];
-  const name = (t: Tensor) => (t.kind === 'const' ? ctx.constantName(t) : t.kind === 'input' ? t.label : `t${t.id}`);
+  const name = (t: Tensor) =>
+    t.kind === 'const' ? ctx.constantName(t) : t.kind === 'input' ? t.label : `t${t.id}`;
   const e: Emitter = {
     name,
     fresh: (hint) => ctx.fresh(hint),
     ints: (v) => ctx.ints(v),
     node(op, ins, outs, attrs = {}, domain = '') {
       const attribute_ = Object.entries(attrs).map(([k, v]) => attribute(k, v, ctx));
-      nodes.push({ opType: op, input: ins, output: outs, name: ctx.fresh(op), attribute: attribute_, domain });
+      nodes.push({
+        opType: op,
+        input: ins,
+        output: outs,
+        name: ctx.fresh(op),
+        attribute: attribute_,
+        domain,
+      });
     },
   };
   for (const n of liveNodes(g, outputs)) n.prim.lower(e, n);
@@ -135,7 +151,8 @@ function emitGraph(
 export function emitModel(g: Graph, outputs: Record<string, Tensor>): Uint8Array {
   const labels = new Set<string>();
   for (const t of g.inputs) {
-    if (labels.has(t.label) || /^(t|c)\d+$|^ints_/.test(t.label)) throw new Error(`input name '${t.label}' is taken`);
+    if (labels.has(t.label) || /^(t|c)\d+$|^ints_/.test(t.label))
+      throw new Error(`input name '${t.label}' is taken`);
     labels.add(t.label);
   }
   const ctx = new ModelContext(g);

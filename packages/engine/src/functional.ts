@@ -57,7 +57,9 @@ export async function valueAndGrad(
   inputs: Record<string, TensorInput>,
   opts: { wrt?: string[] } & RuntimeOptions = {},
 ): Promise<{ value: number; grads: Record<string, Float32Array | Float64Array> }> {
-  const floats = Object.keys(inputs).filter((k) => ['float32', 'float64', undefined].includes(inputs[k]!.dtype));
+  const floats = Object.keys(inputs).filter((k) =>
+    ['float32', 'float64', undefined].includes(inputs[k]!.dtype),
+  );
   const wrt = opts.wrt ?? floats;
   for (const k of wrt) {
     if (!floats.includes(k)) throw new Error(`valueAndGrad: wrt '${k}' is not a float input`);
@@ -67,7 +69,10 @@ export async function valueAndGrad(
     (x) => {
       const y = fn(x);
       if (y.size !== 1) throw new Error(`valueAndGrad: fn must return a scalar, got ${y}`);
-      const gs = autodiffGrad(y, wrt.map((k) => x[k]!));
+      const gs = autodiffGrad(
+        y,
+        wrt.map((k) => x[k]!),
+      );
       return { value: y, ...Object.fromEntries(wrt.map((k, i) => [`grad_${k}`, gs[i]!])) };
     },
     opts,

@@ -15,7 +15,13 @@ export interface OnnxSubgraph {
 export interface Emitter {
   name(t: Tensor): string;
   fresh(hint: string): string;
-  node(op: string, inputs: string[], outputs: string[], attrs?: Record<string, AttrValue>, domain?: string): void;
+  node(
+    op: string,
+    inputs: string[],
+    outputs: string[],
+    attrs?: Record<string, AttrValue>,
+    domain?: string,
+  ): void;
   /** A constant int64 vector (shapes, axes, indices), as an initializer. */
   ints(values: readonly number[]): string;
 }
@@ -31,7 +37,7 @@ export interface Primitive<A = Record<string, unknown>> {
   infer(inputs: readonly Tensor[], attrs: A): OutSpec[];
   lower(e: Emitter, node: Node<A>): void;
   /** One gradient per input (null: no gradient flows there). 'none': not differentiable at all. */
-  vjp?: ((node: Node<A>, grads: ReadonlyArray<Tensor | null>) => Array<Tensor | null>) | 'none';
+  vjp?: ((node: Node<A>, grads: ReadonlyArray<Tensor | null>) => Array<Tensor | null>) | 'none' | undefined;
 }
 
 export interface Node<A = Record<string, unknown>> {

@@ -1,11 +1,23 @@
 // @rlhfkit/engine: tensor programs written in TypeScript, differentiated in reverse mode, emitted as ONNX and
 // run by ONNX Runtime. This file is the package's whole public API.
 export { grad } from './autodiff.js';
+export {
+  causalAttention,
+  crossEntropy,
+  gatheredLogProbs,
+  gelu,
+  layerNorm,
+  logSigmoid,
+  logSoftmax,
+  logSumExp,
+  softmax,
+} from './composite.js';
 export type { DType, HostArray } from './dtype.js';
 export {
   abs,
   add,
   and,
+  cos,
   div,
   equal,
   erf,
@@ -25,6 +37,7 @@ export {
   scalar,
   sigmoid,
   sign,
+  sin,
   sqrt,
   sub,
   type TensorLike,
@@ -34,14 +47,45 @@ export {
 export { evaluate, type TensorInput, type TensorValue, valueAndGrad } from './functional.js';
 export { Graph, type Primitive, Tensor, withGraph } from './graph.js';
 export { argmax, gather, gatherElements, scatterAdd, topK } from './indexing.js';
+export { loop } from './loop.js';
+export {
+  type AdamWConfig,
+  adamw,
+  adamwDefaults,
+  clipGradNorm,
+  globalNorm,
+  type LrSchedule,
+  lrAt,
+  scheduledLr,
+  sgd,
+} from './optim.js';
 export { type Feed, type InputSpec, Program } from './program.js';
 export { matmul, reduceMax, reduceMean, reduceSum } from './reduce.js';
 export {
-  configureRuntime,
   CudaUnavailableError,
+  configureRuntime,
   type Device,
   type HostTensor,
   type RuntimeOptions,
   runtimeDefaults,
 } from './runtime.js';
-export { cast, concat, expand, full, padZeros, reshape, slice, stopGradient, transpose, zeros } from './shape.js';
+export {
+  cast,
+  concat,
+  expand,
+  full,
+  padZeros,
+  reshape,
+  slice,
+  stopGradient,
+  transpose,
+  zeros,
+} from './shape.js';
+export {
+  type FloatArray,
+  type LossFn,
+  type ParamSpec,
+  Trainer,
+  type TrainerConfig,
+  type TrainerState,
+} from './trainer.js';

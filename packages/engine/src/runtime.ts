@@ -72,7 +72,8 @@ function sessionOptions(device: Device, threads: number): ort.InferenceSession.S
 }
 
 async function createSession(model: Uint8Array, o: Required<RuntimeOptions>): Promise<Session> {
-  if (o.device !== 'cuda') return wrap(await ort.InferenceSession.create(model, sessionOptions('cpu', o.threads)), 'cpu');
+  if (o.device !== 'cuda')
+    return wrap(await ort.InferenceSession.create(model, sessionOptions('cpu', o.threads)), 'cpu');
   try {
     return wrap(await ort.InferenceSession.create(model, sessionOptions('cuda', o.threads)), 'cuda');
   } catch (err) {
@@ -87,9 +88,9 @@ async function createSession(model: Uint8Array, o: Required<RuntimeOptions>): Pr
 
 /** Thrown when device 'cuda' was asked for and the CUDA execution provider could not be created. */
 export class CudaUnavailableError extends Error {
-  constructor(readonly cause: string) {
+  constructor(readonly reason: string) {
     super(
-      `device 'cuda' was requested but ONNX Runtime could not create the CUDA execution provider: ${cause}\n` +
+      `device 'cuda' was requested but ONNX Runtime could not create the CUDA execution provider: ${reason}\n` +
         'It needs: an NVIDIA driver; CUDA 12 and cuDNN 9 libraries on the loader path; and onnxruntime-node ' +
         "1.30.0's CUDA provider, installed with `ONNXRUNTIME_NODE_INSTALL=cuda12 pnpm rebuild onnxruntime-node`.\n" +
         "Use device 'cpu', or allow the fallback (allowCpuFallback / --allow-cpu-fallback).",
