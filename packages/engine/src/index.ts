@@ -89,3 +89,4 @@ export {
   type TrainerConfig,
   type TrainerState,
 } from './trainer.js';
+export { WorkerHost } from './worker-host.js';
