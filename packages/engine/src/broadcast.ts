@@ -44,7 +44,8 @@ export function unbroadcast(
 export function normAxes(op: string, axes: readonly number[], rank: number): number[] {
   return axes.map((a) => {
     const x = a < 0 ? a + rank : a;
-    if (!Number.isInteger(x) || x < 0 || x >= rank) throw new Error(`${op}: axis ${a} is out of range for rank ${rank}`);
+    if (!Number.isInteger(x) || x < 0 || x >= rank)
+      throw new Error(`${op}: axis ${a} is out of range for rank ${rank}`);
     return x;
   });
 }

@@ -28,18 +28,27 @@ function binary(
   return {
     name,
     infer([a, b]) {
-      if (a!.dtype !== b!.dtype) throw new Error(`${name}: dtypes differ (${a!.dtype} vs ${b!.dtype}); cast first`);
+      if (a!.dtype !== b!.dtype)
+        throw new Error(`${name}: dtypes differ (${a!.dtype} vs ${b!.dtype}); cast first`);
       return [{ dtype: out(a!.dtype), shape: broadcastShapes(name, a!.shape, b!.shape) }];
     },
     lower(e, n) {
-      e.node(onnx, n.inputs.map((t) => e.name(t)), [e.name(n.outputs[0]!)]);
+      e.node(
+        onnx,
+        n.inputs.map((t) => e.name(t)),
+        [e.name(n.outputs[0]!)],
+      );
     },
     vjp: vjp as Primitive<Record<string, never>>['vjp'],
   };
 }
 
 type Vjp = (n: Node, g: ReadonlyArray<Tensor | null>) => Array<Tensor | null>;
-const bin = (name: string, onnx: string, f: (a: Tensor, b: Tensor, g: Tensor, out: Tensor) => [Tensor, Tensor]) =>
+const bin = (
+  name: string,
+  onnx: string,
+  f: (a: Tensor, b: Tensor, g: Tensor, out: Tensor) => [Tensor, Tensor],
+) =>
   binary(name, onnx, ((n, [g]) => {
     const [a, b] = n.inputs as [Tensor, Tensor];
     const [ga, gb] = f(a, b, g!, n.outputs[0]!);
@@ -50,7 +59,10 @@ const Add = bin('add', 'Add', (_a, _b, g) => [g, g]);
 const Sub = bin('sub', 'Sub', (_a, _b, g) => [g, neg(g)]);
 const Mul = bin('mul', 'Mul', (a, b, g) => [mul(g, b), mul(g, a)]);
 const Div = bin('div', 'Div', (_a, b, g, out) => [div(g, b), neg(div(mul(g, out), b))]);
-const Pow = bin('pow', 'Pow', (a, b, g, out) => [mul(g, mul(b, pow(a, sub(b, 1)))), mul(g, mul(out, log(a)))]);
+const Pow = bin('pow', 'Pow', (a, b, g, out) => [
+  mul(g, mul(b, pow(a, sub(b, 1)))),
+  mul(g, mul(out, log(a))),
+]);
 const Max = bin('maximum', 'Max', (a, b, g) => {
   const takeA = greaterEqual(a, b);
   return [where(takeA, g, 0), where(takeA, 0, g)];
@@ -92,12 +104,17 @@ const Where: Primitive<Record<string, never>> = {
   name: 'where',
   infer([c, a, b]) {
     if (c!.dtype !== 'bool') throw new Error(`where: condition must be bool, got ${c!.dtype}`);
-    if (a!.dtype !== b!.dtype) throw new Error(`where: branches differ in dtype (${a!.dtype} vs ${b!.dtype})`);
+    if (a!.dtype !== b!.dtype)
+      throw new Error(`where: branches differ in dtype (${a!.dtype} vs ${b!.dtype})`);
     const s = broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape);
     return [{ dtype: a!.dtype, shape: s }];
   },
   lower(e, n) {
-    e.node('Where', n.inputs.map((t) => e.name(t)), [e.name(n.outputs[0]!)]);
+    e.node(
+      'Where',
+      n.inputs.map((t) => e.name(t)),
+      [e.name(n.outputs[0]!)],
+    );
   },
   vjp(n, [g]) {
     const [c, a, b] = n.inputs as [Tensor, Tensor, Tensor];
@@ -130,7 +147,9 @@ function unary(name: string, onnx: string, vjp: ((x: Tensor, g: Tensor, out: Ten
 export const neg: (x: Tensor) => Tensor = unary('neg', 'Neg', (_x, g) => neg(g));
 export const exp: (x: Tensor) => Tensor = unary('exp', 'Exp', (_x, g, out) => mul(g, out));
 export const log: (x: Tensor) => Tensor = unary('log', 'Log', (x, g) => div(g, x));
-export const tanh: (x: Tensor) => Tensor = unary('tanh', 'Tanh', (_x, g, out) => mul(g, sub(1, mul(out, out))));
+export const tanh: (x: Tensor) => Tensor = unary('tanh', 'Tanh', (_x, g, out) =>
+  mul(g, sub(1, mul(out, out))),
+);
 export const sigmoid: (x: Tensor) => Tensor = unary('sigmoid', 'Sigmoid', (_x, g, out) =>
   mul(g, mul(out, sub(1, out))),
 );

@@ -15,7 +15,12 @@ const Gather: Primitive<{ axis: number }> = {
     return [{ dtype: x!.dtype, shape: s }];
   },
   lower(e, n) {
-    e.node('Gather', n.inputs.map((t) => e.name(t)), [e.name(n.outputs[0]!)], { axis: n.attrs.axis });
+    e.node(
+      'Gather',
+      n.inputs.map((t) => e.name(t)),
+      [e.name(n.outputs[0]!)],
+      { axis: n.attrs.axis },
+    );
   },
   vjp(n, [g]) {
     // Scatter-add the rows back. ScatterElements(reduction='add') is exact at any thread count; ScatterND's
@@ -47,7 +52,12 @@ const GatherElements: Primitive<{ axis: number }> = {
     return [{ dtype: x!.dtype, shape: [...idx!.shape] }];
   },
   lower(e, n) {
-    e.node('GatherElements', n.inputs.map((t) => e.name(t)), [e.name(n.outputs[0]!)], { axis: n.attrs.axis });
+    e.node(
+      'GatherElements',
+      n.inputs.map((t) => e.name(t)),
+      [e.name(n.outputs[0]!)],
+      { axis: n.attrs.axis },
+    );
   },
   vjp(n, [g]) {
     const [x, idx] = n.inputs as [Tensor, Tensor];
@@ -72,7 +82,12 @@ const ScatterAdd: Primitive<{ axis: number }> = {
   },
   lower(e, n) {
     const attrs = { axis: n.attrs.axis, reduction: 'add' };
-    e.node('ScatterElements', n.inputs.map((t) => e.name(t)), [e.name(n.outputs[0]!)], attrs);
+    e.node(
+      'ScatterElements',
+      n.inputs.map((t) => e.name(t)),
+      [e.name(n.outputs[0]!)],
+      attrs,
+    );
   },
   vjp(n, [g]) {
     const idx = n.inputs[1]!;

@@ -81,7 +81,11 @@ const MatMul: Primitive<Record<string, never>> = {
     return [{ dtype: a!.dtype, shape: [...batch, m, n] }];
   },
   lower(e, n) {
-    e.node('MatMul', n.inputs.map((t) => e.name(t)), [e.name(n.outputs[0]!)]);
+    e.node(
+      'MatMul',
+      n.inputs.map((t) => e.name(t)),
+      [e.name(n.outputs[0]!)],
+    );
   },
   vjp(n, [g]) {
     const [a, b] = n.inputs as [Tensor, Tensor];

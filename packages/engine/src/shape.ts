@@ -74,7 +74,11 @@ const Slice: Primitive<SliceAttrs> = {
   },
   lower(e, n) {
     const { starts, ends, axes } = n.attrs;
-    e.node('Slice', [e.name(n.inputs[0]!), e.ints(starts), e.ints(ends), e.ints(axes)], [e.name(n.outputs[0]!)]);
+    e.node(
+      'Slice',
+      [e.name(n.inputs[0]!), e.ints(starts), e.ints(ends), e.ints(axes)],
+      [e.name(n.outputs[0]!)],
+    );
   },
   vjp(n, [g]) {
     const x = n.inputs[0]!;
@@ -108,7 +112,13 @@ const Pad: Primitive<{ before: number[]; after: number[] }> = {
   },
   vjp(n, [g]) {
     const x = n.inputs[0]!;
-    return [slice(g!, n.attrs.before, n.attrs.before.map((b, i) => b + x.shape[i]!))];
+    return [
+      slice(
+        g!,
+        n.attrs.before,
+        n.attrs.before.map((b, i) => b + x.shape[i]!),
+      ),
+    ];
   },
 };
 
@@ -125,7 +135,11 @@ const Concat: Primitive<{ axis: number }> = {
     const s = [...first.shape];
     s[axis] = 0;
     for (const x of xs) {
-      if (x.dtype !== first.dtype || x.rank !== first.rank || x.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
+      if (
+        x.dtype !== first.dtype ||
+        x.rank !== first.rank ||
+        x.shape.some((d, i) => i !== axis && d !== first.shape[i])
+      ) {
         throw new Error(`concat: ${x} does not fit ${first} along axis ${axis}`);
       }
       s[axis] += x.shape[axis]!;
@@ -133,7 +147,12 @@ const Concat: Primitive<{ axis: number }> = {
     return [{ dtype: first.dtype, shape: s }];
   },
   lower(e, n) {
-    e.node('Concat', n.inputs.map((t) => e.name(t)), [e.name(n.outputs[0]!)], { axis: n.attrs.axis });
+    e.node(
+      'Concat',
+      n.inputs.map((t) => e.name(t)),
+      [e.name(n.outputs[0]!)],
+      { axis: n.attrs.axis },
+    );
   },
   vjp(n, [g]) {
     let at = 0;
