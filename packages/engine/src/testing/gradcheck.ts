@@ -1,0 +1,131 @@
+/**
+ * Test helpers: float64 central-difference gradient checks through ONNX Runtime. Used by the engine's tests
+ * only; not part of the public API (index.ts does not export this file and the build leaves it out).
+ */
+import type { DType } from '../dtype.js';
+import { mul } from '../elementwise.js';
+import { valueAndGrad } from '../functional.js';
+import { currentGraph, type Tensor } from '../graph.js';
+import { Program } from '../program.js';
+import { reduceSum } from '../reduce.js';
+import { cast } from '../shape.js';
+
+export interface TestInput {
+  data: ArrayLike<number>;
+  shape: number[];
+  dtype?: DType;
+}
+
+export interface GradCheckOptions {
+  /** Inputs to differentiate; every float input when omitted. */
+  wrt?: string[];
+  /** Central-difference step. */
+  eps?: number;
+  /** Largest allowed error, |analytic - numeric| / max(1, |analytic|, |numeric|). */
+  tol?: number;
+  /** Seed of the fixed random output weighting. */
+  seed?: number;
+}
+
+export interface GradCheckResult {
+  value: number;
+  analytic: Record<string, Float64Array>;
+  numeric: Record<string, Float64Array>;
+  maxError: number;
+}
+
+/** A small deterministic PRNG (mulberry32), so weights and test inputs are the same on every run. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A float64 test input with values uniform in [lo, hi). */
+export function uniform(shape: number[], lo = -1, hi = 1, seed = 1): TestInput {
+  const r = rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { data: Array.from({ length: n }, () => lo + (hi - lo) * r()), shape, dtype: 'float64' };
+}
+
+/** A float64 test input from literal values. */
+export const f64 = (data: number[], shape: number[]): TestInput => ({ data, shape, dtype: 'float64' });
+
+/**
+ * Check the gradients of fn against central differences. fn may return a tensor of any shape: it is reduced
+ * to L = sum(w * fn(x)) with fixed random weights w, so the gradient of every output element takes part.
+ * The analytic side is valueAndGrad; the numeric side runs one compiled program of fn on perturbed inputs.
+ * Throws naming the input and element when the error is above tol.
+ */
+export async function gradCheck(
+  fn: (x: Record<string, Tensor>) => Tensor,
+  inputs: Record<string, TestInput>,
+  opts: GradCheckOptions = {},
+): Promise<GradCheckResult> {
+  const { eps = 1e-6, tol = 1e-6, seed = 7 } = opts;
+  const wrt = opts.wrt ?? Object.keys(inputs).filter((k) => inputs[k]!.dtype === 'float64');
+  for (const k of wrt) {
+    if (inputs[k]?.dtype !== 'float64') throw new Error(`gradCheck: '${k}' must be a float64 input`);
+  }
+
+  // 1. the forward program, compiled once; its output shape fixes the weights
+  const program = Program.compile(inputs, (x) => ({ y: fn(x) }));
+  const out = program.outputs['y']!;
+  const r = rng(seed);
+  const w = Float64Array.from({ length: out.shape.reduce((a, b) => a * b, 1) }, () => 2 * r() - 1);
+  const objective = async (feeds: Record<string, TestInput>): Promise<number> => {
+    const y = (await program.run(feeds))['y']!.data;
+    let s = 0;
+    for (let i = 0; i < w.length; i++) s += w[i]! * Number(y[i]);
+    return s;
+  };
+
+  // 2. analytic gradients of L = sum(w * fn(x))
+  const weighted = (x: Record<string, Tensor>) => {
+    const y = fn(x);
+    const wt = currentGraph().constant(w, y.shape, 'float64');
+    return reduceSum(mul(y, cast(wt, y.dtype)));
+  };
+  const { value, grads } = await valueAndGrad(weighted, inputs, { wrt });
+
+  // 3. numeric gradients, one element at a time
+  const analytic: Record<string, Float64Array> = {};
+  const numeric: Record<string, Float64Array> = {};
+  let maxError = 0;
+  let worst = '';
+  for (const k of wrt) {
+    const base = Float64Array.from(inputs[k]!.data);
+    const num = new Float64Array(base.length);
+    for (let i = 0; i < base.length; i++) {
+      const at = (v: number) => {
+        const d = Float64Array.from(base);
+        d[i] = v;
+        return objective({ ...inputs, [k]: { ...inputs[k]!, data: d } });
+      };
+      num[i] = ((await at(base[i]! + eps)) - (await at(base[i]! - eps))) / (2 * eps);
+    }
+    const ana = Float64Array.from(grads[k]!);
+    analytic[k] = ana;
+    numeric[k] = num;
+    for (let i = 0; i < num.length; i++) {
+      const a = ana[i]!;
+      const n = num[i]!;
+      const err =
+        Number.isFinite(a) && Number.isFinite(n)
+          ? Math.abs(a - n) / Math.max(1, Math.abs(a), Math.abs(n))
+          : Infinity;
+      if (err > maxError || (err === Infinity && !worst)) {
+        maxError = err;
+        worst = `${k}[${i}]: analytic ${a}, numeric ${n}`;
+      }
+    }
+  }
+  if (!(maxError <= tol))
+    throw new Error(`gradCheck: error ${maxError.toExponential(2)} > ${tol} at ${worst}`);
+  return { value, analytic, numeric, maxError };
+}
