@@ -153,10 +153,87 @@ export const tanh: (x: Tensor) => Tensor = unary('tanh', 'Tanh', (_x, g, out) =>
 export const sigmoid: (x: Tensor) => Tensor = unary('sigmoid', 'Sigmoid', (_x, g, out) =>
   mul(g, mul(out, sub(1, out))),
 );
-export const erf: (x: Tensor) => Tensor = unary('erf', 'Erf', (x, g) =>
-  mul(g, mul(2 / Math.sqrt(Math.PI), exp(neg(mul(x, x))))),
-);
 export const sqrt: (x: Tensor) => Tensor = unary('sqrt', 'Sqrt', (_x, g, out) => div(g, mul(2, out)));
 export const abs: (x: Tensor) => Tensor = unary('abs', 'Abs', (x, g) => mul(g, sign(x)));
 export const sign: (x: Tensor) => Tensor = unary('sign', 'Sign', 'none');
 export const not: (x: Tensor) => Tensor = unary('not', 'Not', 'none');
+
+// ---- erf ----
+
+// ORT 1.30's CPU provider has Erf for float32 only (a float64 Erf node fails with "Could not find an
+// implementation for Erf(13)"), and casting through float32 would leave 1e-7 error, too coarse for float64
+// programs and their gradient checks. So for float64 the value is built from float64 ops with W. J. Cody's
+// rational approximations (Math. Comp. 23, 1969; netlib specfun CALERF), and the erf node takes that value
+// as a second input (lowered to Identity) so the derivative stays the exact rule below, not the
+// derivative of the approximation. The coefficients are CALERF's, each written as the shortest decimal
+// of its float64 value.
+const Erf: Primitive<Record<string, never>> = {
+  name: 'erf',
+  infer([x]) {
+    if (!isFloat(x!.dtype)) throw new Error(`erf: needs a float tensor, got ${x!.dtype}`);
+    return [{ dtype: x!.dtype, shape: [...x!.shape] }];
+  },
+  lower(e, n) {
+    const [x, value] = n.inputs;
+    e.node(value ? 'Identity' : 'Erf', [e.name(value ?? x!)], [e.name(n.outputs[0]!)]);
+  },
+  vjp(n, [g]) {
+    const x = n.inputs[0]!;
+    return [mul(g!, mul(2 / Math.sqrt(Math.PI), exp(neg(mul(x, x))))), null];
+  },
+};
+
+export const erf = (x: Tensor): Tensor => apply1(Erf, x.dtype === 'float64' ? [x, erfCody(x)] : [x], {});
+
+const CODY_A = [
+  3.1611237438705655, 113.86415415105016, 377.485237685302, 3209.3775891384694, 0.18577770618460315,
+];
+const CODY_B = [23.601290952344122, 244.02463793444417, 1282.6165260773723, 2844.236833439171];
+const CODY_C = [
+  0.5641884969886701, 8.883149794388377, 66.11919063714163, 298.6351381974001, 881.952221241769,
+  1712.0476126340707, 2051.0783778260716, 1230.3393547979972, 2.1531153547440383e-8,
+];
+const CODY_D = [
+  15.744926110709835, 117.6939508913125, 537.1811018620099, 1621.3895745666903, 3290.7992357334597,
+  4362.619090143247, 3439.3676741437216, 1230.3393548037495,
+];
+const CODY_P = [
+  0.30532663496123236, 0.36034489994980445, 0.12578172611122926, 0.016083785148742275, 0.0006587491615298378,
+  0.016315387137302097,
+];
+const CODY_Q = [
+  2.568520192289822, 1.8729528499234604, 0.5279051029514285, 0.06051834131244132, 0.0023352049762686918,
+];
+
+/** Cody's num/den recurrence: num = c[last]·z, den = z, then (num + c[i])·z and (den + d[i])·z. */
+function codyRatio(z: Tensor, c: number[], d: number[]): Tensor {
+  const k = d.length - 1;
+  let num = mul(c[k + 1]!, z);
+  let den = z;
+  for (let i = 0; i < k; i++) {
+    num = mul(add(num, c[i]!), z);
+    den = mul(add(den, d[i]!), z);
+  }
+  return div(add(num, c[k]!), add(den, d[k]!));
+}
+
+/**
+ * erf(x) to float64 accuracy from float64 ops. Three regions of |x|, each evaluated on |x| clamped into its
+ * range so the unused branches stay finite: erf directly below 0.46875, erfc up to 4, an asymptotic erfc
+ * above. (CALERF's split of exp(-y²) only sharpens erfc's relative error; erf = 1 - erfc does not need it.)
+ */
+function erfCody(x: Tensor): Tensor {
+  const y = abs(x);
+  const t = minimum(y, 0.46875);
+  const small = mul(t, codyRatio(mul(t, t), CODY_A, CODY_B)); // erf(t)
+  const u = maximum(minimum(y, 4), 0.46875);
+  const mid = mul(exp(neg(mul(u, u))), codyRatio(u, CODY_C, CODY_D)); // erfc(u)
+  const v = maximum(y, 4);
+  const s = div(1, mul(v, v));
+  const tail = div(
+    mul(exp(neg(mul(v, v))), sub(1 / Math.sqrt(Math.PI), mul(s, codyRatio(s, CODY_P, CODY_Q)))),
+    v,
+  ); // erfc(v)
+  const magnitude = where(lessEqual(y, 0.46875), small, sub(1, where(lessEqual(y, 4), mid, tail)));
+  return mul(sign(x), magnitude);
+}
