@@ -1,0 +1,194 @@
+// Pairwise preference data for reward-model training: load and validate a JSONL file, split it into train
+// and held-out sets, and write one back atomically. Input formats are those of TRL and Hugging Face
+// preference datasets (https://huggingface.co/docs/trl/dataset_formats#preference):
+//   {"prompt": "...", "chosen": "...", "rejected": "..."}   explicit prompt, completions separate
+//   {"chosen": "...", "rejected": "..."}                     implicit prompt, full texts
+// each with an optional numeric "margin", and TRL's conversational variant where prompt/chosen/rejected are
+// lists of {"role", "content"} messages (flattened to "role: content" lines). Other keys are ignored.
+
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { DataError, ioError } from './data-errors.js';
+import { readJsonlLines } from './jsonl.js';
+import { type PreferenceRecord, parsePreferenceRecord } from './preference-schema.js';
+import { mulberry32, shuffleInPlace } from './rng.js';
+
+export interface LoadPreferencesOptions {
+  /** Longest accepted line in bytes, line ending excluded; longer lines fail without being read whole. */
+  maxLineBytes?: number;
+}
+
+export const loadPreferencesDefaults = {
+  /** 1 MiB: far above any sane preference pair, far below what would hurt memory. */
+  maxLineBytes: 1 << 20,
+} satisfies Required<LoadPreferencesOptions>;
+
+/**
+ * Read and validate every record of a JSONL preference file.
+ *
+ * All or nothing: the whole file is read and validated before anything is returned, so a training run never
+ * starts on a half-read or partly bad file. The first problem throws a DataError whose message names the
+ * file, the 1-based line and the field, and says what to do. Blank lines are skipped; a UTF-8 BOM and CRLF
+ * line endings are tolerated. A missing file, a file with no records, a line that is not JSON, a missing or
+ * mistyped field, an empty chosen/rejected text, chosen identical to rejected, and a line over
+ * `maxLineBytes` are all errors.
+ */
+export async function loadPreferences(
+  path: string,
+  opts: LoadPreferencesOptions = {},
+): Promise<PreferenceRecord[]> {
+  const maxLineBytes = opts.maxLineBytes ?? loadPreferencesDefaults.maxLineBytes;
+  if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
+    throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
+  }
+  const records: PreferenceRecord[] = [];
+  try {
+    for await (const { line, text } of readJsonlLines(createReadStream(path), path, maxLineBytes)) {
+      if (text.trim() === '') continue;
+      records.push(parsePreferenceRecord(parseJson(text, path, line), path, line));
+    }
+  } catch (err) {
+    // Filesystem errors (they carry a code such as ENOENT) become DataErrors; anything else is a bug.
+    const fsError = typeof (err as { code?: unknown } | null)?.code === 'string';
+    throw fsError && !(err instanceof DataError) ? ioError(path, err) : err;
+  }
+  if (records.length === 0) {
+    throw new DataError(
+      `${path}: has no records (empty or only blank lines); expected one JSON object per line ` +
+        'with "chosen" and "rejected"',
+      { file: path },
+    );
+  }
+  return records;
+}
+
+function parseJson(text: string, file: string, line: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // V8 ends its message with "at position N" (0-based in the line): report it as a 1-based column.
+    const reason = err instanceof Error ? err.message : String(err);
+    const at = / in JSON at position (\d+).*$/.exec(reason);
+    const where = at ? `${file}:${line}:${Number(at[1]) + 1}` : `${file}:${line}`;
+    const what = at ? reason.slice(0, at.index) : reason;
+    throw new DataError(`${where}: invalid JSON (${what}); each line must hold one complete JSON object`, {
+      file,
+      line,
+    });
+  }
+}
+
+export interface SplitOptions {
+  /** Share of records held out for evaluation, in [0, 1). */
+  evalFraction: number;
+  /** Integer seed; the same records, fraction and seed give the same split on every run. */
+  seed: number;
+}
+
+/**
+ * Split records into train and held-out sets by a seeded shuffle (mulberry32). The eval set has
+ * round(n * evalFraction) records, but at least 1 when evalFraction > 0 and n >= 2, and never all of them.
+ * Both halves keep the input order; shuffling per epoch is the trainer's job. The two are disjoint and
+ * together hold every input record (the same objects, not copies).
+ */
+export function splitPreferences<T>(records: readonly T[], opts: SplitOptions): { train: T[]; eval: T[] } {
+  const { evalFraction, seed } = opts;
+  if (!Number.isFinite(evalFraction) || evalFraction < 0 || evalFraction >= 1) {
+    throw new RangeError(`evalFraction must be in [0, 1), got ${evalFraction}`);
+  }
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  const n = records.length;
+  let nEval = Math.min(Math.round(n * evalFraction), Math.max(n - 1, 0)); // never all: training needs one
+  if (evalFraction > 0 && n >= 2) nEval = Math.max(nEval, 1);
+  const order = shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    mulberry32(seed),
+  );
+  const isEval = new Uint8Array(n);
+  for (const i of order.slice(0, nEval)) isEval[i] = 1;
+  const train: T[] = [];
+  const evalSet: T[] = [];
+  records.forEach((r, i) => {
+    (isEval[i] ? evalSet : train).push(r);
+  });
+  return { train, eval: evalSet };
+}
+
+/** What writePreferences accepts: a PreferenceRecord, or one without line, prompt or margin. */
+export interface PreferenceInput {
+  prompt?: string;
+  chosen: string;
+  rejected: string;
+  margin?: number;
+}
+
+/**
+ * Write records as JSONL that loadPreferences reads back to the same records. Each record is validated first
+ * (a DataError names the record as line index + 1); an empty prompt and a zero margin are left out, giving
+ * TRL's implicit-prompt format. Atomic: the text goes to a temporary file in the same directory, is fsynced
+ * and renamed over `path` (then the directory is fsynced), so readers see the old file or the new one, never
+ * half of it. Parent directories
+ * are created.
+ */
+export async function writePreferences(path: string, records: readonly PreferenceInput[]): Promise<void> {
+  if (records.length === 0) {
+    throw new DataError(`${path}: no records to write (loadPreferences would reject the file)`, {
+      file: path,
+    });
+  }
+  const lines = records.map((r, i) => {
+    const { prompt, chosen, rejected, margin } = parsePreferenceRecord(
+      { prompt: r.prompt, chosen: r.chosen, rejected: r.rejected, margin: r.margin },
+      path,
+      i + 1,
+    );
+    return JSON.stringify({
+      ...(prompt === '' ? {} : { prompt }),
+      chosen,
+      rejected,
+      ...(margin === 0 ? {} : { margin }),
+    });
+  });
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    const fh = await open(tmp, 'wx');
+    try {
+      // Write in ~1 MiB batches: one string per record would be many syscalls, one for all a large string.
+      let batch: string[] = [];
+      let size = 0;
+      for (const line of lines) {
+        batch.push(line, '\n');
+        size += line.length + 1;
+        if (size >= 1 << 20) {
+          await fh.write(batch.join(''));
+          batch = [];
+          size = 0;
+        }
+      }
+      if (batch.length > 0) await fh.write(batch.join(''));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+/** Make the rename durable; best effort, since some filesystems (and Windows) refuse to fsync a directory. */
+async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    await fh.sync().finally(() => fh.close());
+  } catch {
+    // the rename is still atomic, only possibly not yet durable
+  }
+}
+
+export type { PreferenceRecord } from './preference-schema.js';
