@@ -25,7 +25,9 @@ function reducePrim(name: string, onnx: string, vjp: Primitive<ReduceAttrs>['vjp
       return [{ dtype: x!.dtype, shape: reducedShape(x!.shape, axes, keepdims) }];
     },
     lower(e, n) {
-      const attrs = { keepdims: n.attrs.keepdims ? 1 : 0 };
+      // An empty axes list means "reduce nothing" here (as shape inference says); ONNX reads it as "reduce
+      // everything" unless noop_with_empty_axes is set.
+      const attrs = { keepdims: n.attrs.keepdims ? 1 : 0, noop_with_empty_axes: 1 };
       e.node(onnx, [e.name(n.inputs[0]!), e.ints(n.attrs.axes)], [e.name(n.outputs[0]!)], attrs);
     },
     vjp,
