@@ -5,4 +5,26 @@
 // ---- host side ----
 export { type GroupNormConfig, groupNormAdvantages, rlooAdvantages } from './advantages.js';
 // ---- in-graph ----
-export { klPenalty } from './kl.js';
+export { type AggMode, aggModes, aggregate, maskedMean } from './agg.js';
+export { type KlKind, type KlOptions, klEstimate, klKinds, klPenalty } from './kl.js';
+export {
+  type AdaptiveKLConfig,
+  AdaptiveKLController,
+  adaptiveKLDefaults,
+  FixedKLController,
+  type KLController,
+  type KLControllerState,
+  klControllerFromState,
+} from './kl-controller.js';
+export { entropyFromLogits, type LogitsOptions, logProbsFromLogits } from './logprobs.js';
+export {
+  type PpoClipLossArgs,
+  ppoClipLoss,
+  type ReinforceLossArgs,
+  reinforceLoss,
+  type ValueLossArgs,
+  valueLoss,
+} from './losses.js';
+export { type GaeConfig, gae, gaeDefaults, rewardsToGo } from './returns.js';
+export { type TokenRewardsArgs, tokenRewards } from './rewards.js';
+export { type WhitenConfig, whiten } from './whiten.js';
