@@ -74,12 +74,12 @@ export async function gradCheck(
   }
 
   // 1. the forward program, compiled once; its output shape fixes the weights
-  const program = Program.compile(inputs, (x) => ({ y: fn(x) }));
-  const out = program.outputs['y']!;
+  const program = Program.compile(inputs, (x) => ({ gradcheck_out: fn(x) }));
+  const out = program.outputs['gradcheck_out']!;
   const r = rng(seed);
   const w = Float64Array.from({ length: out.shape.reduce((a, b) => a * b, 1) }, () => 2 * r() - 1);
   const objective = async (feeds: Record<string, TestInput>): Promise<number> => {
-    const y = (await program.run(feeds))['y']!.data;
+    const y = (await program.run(feeds))['gradcheck_out']!.data;
     let s = 0;
     for (let i = 0; i < w.length; i++) s += w[i]! * Number(y[i]);
     return s;
