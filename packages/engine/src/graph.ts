@@ -159,3 +159,12 @@ export function withGraph<T>(g: Graph, fn: () => T): T {
 export function apply1<A>(prim: Primitive<A>, inputs: Tensor[], attrs: A): Tensor {
   return currentGraph().apply(prim, inputs, attrs)[0]!;
 }
+
+/** A constant tensor in the program being traced (stored once, as an initializer). */
+export function constant(
+  data: ArrayLike<number> | HostArray,
+  shape: readonly number[],
+  dtype: DType = 'float32',
+): Tensor {
+  return currentGraph().constant(data, shape, dtype);
+}

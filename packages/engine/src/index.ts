@@ -45,7 +45,7 @@ export {
   where,
 } from './elementwise.js';
 export { evaluate, type TensorInput, type TensorValue, valueAndGrad } from './functional.js';
-export { Graph, type Primitive, Tensor, withGraph } from './graph.js';
+export { constant, Graph, type Primitive, Tensor, withGraph } from './graph.js';
 export { argmax, gather, gatherElements, scatterAdd, topK } from './indexing.js';
 export { loop } from './loop.js';
 export {
@@ -61,6 +61,7 @@ export {
 } from './optim.js';
 export { type Feed, type InputSpec, Program } from './program.js';
 export { matmul, reduceMax, reduceMean, reduceSum } from './reduce.js';
+export { Rng } from './rng.js';
 export {
   CudaUnavailableError,
   configureRuntime,
@@ -69,6 +70,7 @@ export {
   type RuntimeOptions,
   runtimeDefaults,
 } from './runtime.js';
+export { cumsum } from './scan.js';
 export {
   cast,
   concat,

@@ -1,0 +1,79 @@
+/**
+ * Token sampling inside the graph, so a whole generation loop runs in one session.run. Randomness comes in
+ * as uniforms drawn on the host from a seeded Rng: the same seed gives the same tokens on any thread count.
+ */
+import {
+  argmax,
+  cast,
+  cumsum,
+  div,
+  gatherElements,
+  less,
+  logSoftmax,
+  minimum,
+  mul,
+  neg,
+  reduceMax,
+  reduceSum,
+  reshape,
+  slice,
+  softmax,
+  sub,
+  type Tensor,
+  topK,
+  where,
+} from '@rlhfkit/engine';
+
+export interface SamplingConfig {
+  /** Softmax temperature; 0 means greedy (argmax). */
+  temperature: number;
+  /** Keep only the k most likely tokens (0: off). */
+  topK: number;
+  /** Keep the smallest set of tokens whose probability reaches topP (1: off). */
+  topP: number;
+}
+
+export const samplingDefaults: SamplingConfig = { temperature: 1, topK: 0, topP: 1 };
+
+/** A large negative logit: exp() of it is exactly 0, and unlike -Infinity it never makes NaN. */
+const NEG = -1e9;
+
+/**
+ * Sample one token per row. logits (B, V); u (B) uniform in [0, 1).
+ * Returns the token (int64, B) and its log-prob under softmax(logits / temperature) over the full vocabulary
+ * (the same distribution PPO recomputes in training, rlhf-conventions.md "logprobs during training").
+ */
+export function sampleTokens(logits: Tensor, u: Tensor, s: SamplingConfig): { token: Tensor; logp: Tensor } {
+  const [B, V] = logits.shape as [number, number];
+  if (s.temperature <= 0) {
+    const token = argmax(logits, -1); // (B)
+    return { token, logp: pick(logSoftmax(logits, -1), token) };
+  }
+  const z = div(logits, s.temperature); // (B, V)
+  const logp = logSoftmax(z, -1);
+  let f = z;
+  if (s.topK > 0 && s.topK < V) {
+    const kth = slice(topK(f, s.topK).values, [s.topK - 1], [s.topK], [1]); // (B, 1)
+    f = where(less(f, kth), NEG, f);
+  }
+  if (s.topP < 1) {
+    const sorted = topK(f, V).values; // (B, V) descending
+    const p = softmax(sorted, -1);
+    // Keep token i while the mass before it is below topP (so the first token is always kept).
+    const before = sub(cumsum(p, -1), p);
+    const cutoff = neg(reduceMax(neg(where(less(before, s.topP), sorted, -NEG)), -1, true)); // (B, 1)
+    f = where(less(f, cutoff), NEG, f);
+  }
+  const probs = softmax(f, -1); // (B, V)
+  const cdf = cumsum(probs, -1);
+  const total = slice(cdf, [V - 1], [V], [1]); // (B, 1), 1 up to rounding
+  const below = cast(less(cdf, mul(reshape(u, [B, 1]), total)), 'int64');
+  const token = minimum(reduceSum(below, -1), V - 1); // (B): first index where cdf ≥ u
+  return { token, logp: pick(logp, token) };
+}
+
+/** x[b, token[b]] for x (B, V). */
+const pick = (x: Tensor, token: Tensor): Tensor => {
+  const [B] = x.shape as [number, number];
+  return reshape(gatherElements(x, reshape(token, [B, 1]), 1), [B]);
+};
