@@ -164,7 +164,7 @@ describe('unary functions', () => {
       ),
     });
     expect(r.data).toBeInstanceOf(Float64Array);
-    expect(Array.from(r.data)).toEqual(
+    expect(Array.from(r.data, Number)).toEqual(
       close(
         erfTable.map(([, e]) => e),
         15,
@@ -177,7 +177,7 @@ describe('unary functions', () => {
       x: { data: erfTable.map(([v]) => v), shape: [erfTable.length] },
     });
     expect(r.data).toBeInstanceOf(Float32Array);
-    expect(Array.from(r.data)).toEqual(
+    expect(Array.from(r.data, Number)).toEqual(
       close(
         erfTable.map(([, e]) => e),
         6,

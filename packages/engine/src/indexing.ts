@@ -133,7 +133,13 @@ const TopK: Primitive<{ k: number }> = {
       sorted: 1,
     });
   },
-  vjp: 'none',
+  // The values are entries of x, so their gradient is scattered back to where they came from. ('none' here
+  // would silently give zero gradients to anything computed from topK values.)
+  vjp(n, [gValues]) {
+    const x = n.inputs[0]!;
+    if (!gValues) return [null];
+    return [scatterAdd(zeros(x.shape, x.dtype), n.outputs[1]!, gValues, x.rank - 1)];
+  },
 };
 
 /** The k largest values on the last axis, sorted descending, and their indices. */
