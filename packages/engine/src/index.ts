@@ -92,3 +92,4 @@ export {
   type TrainerState,
 } from './trainer.js';
 export { WorkerHost } from './worker-host.js';
+export { AttrType as OnnxAttrType, encodeModel as encodeOnnxModel, IR_VERSION, type ModelJson as OnnxModelJson, OPSET } from './onnx-proto.js';
