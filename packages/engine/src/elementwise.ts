@@ -157,6 +157,8 @@ export const sqrt: (x: Tensor) => Tensor = unary('sqrt', 'Sqrt', (_x, g, out) =>
 export const abs: (x: Tensor) => Tensor = unary('abs', 'Abs', (x, g) => mul(g, sign(x)));
 export const sign: (x: Tensor) => Tensor = unary('sign', 'Sign', 'none');
 export const not: (x: Tensor) => Tensor = unary('not', 'Not', 'none');
+export const cos: (x: Tensor) => Tensor = unary('cos', 'Cos', (x, g) => neg(mul(g, sin(x))));
+export const sin: (x: Tensor) => Tensor = unary('sin', 'Sin', (x, g) => mul(g, cos(x)));
 
 // ---- erf ----
 
