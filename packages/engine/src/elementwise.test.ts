@@ -4,6 +4,7 @@ import {
   abs,
   add,
   and,
+  cos,
   div,
   equal,
   erf,
@@ -24,6 +25,7 @@ import {
   reduceSum,
   sigmoid,
   sign,
+  sin,
   sqrt,
   sub,
   tanh,
@@ -128,6 +130,8 @@ describe('unary functions', () => {
     ['tanh', tanh, Math.tanh],
     ['sigmoid', sigmoid, (v) => 1 / (1 + Math.exp(-v))],
     ['sqrt', sqrt, Math.sqrt],
+    ['cos', cos, Math.cos],
+    ['sin', sin, Math.sin],
   ])('%s gives the same values as Math', async (_name, op, ref) => {
     expect(await values(({ x }) => op(x!), x)).toEqual(close(xs.map(ref)));
   });
@@ -195,6 +199,8 @@ describe('unary functions', () => {
     ['sigmoid', sigmoid, any],
     ['sqrt', sqrt, positive],
     ['abs', abs, any],
+    ['cos', cos, any],
+    ['sin', sin, any],
     ['erf', erf, f64([-5, -2, -0.3, 0, 0.1, 0.46, 0.48, 1, 3.9, 4.2], [10])],
   ])('the gradient of %s matches central differences', async (_name, op, input) => {
     await gradCheck(({ x }) => op(x!), { x: input });
