@@ -99,6 +99,8 @@ describe('the gradient walk', () => {
     });
     expect(f32.grads['u']).toBeInstanceOf(Float32Array);
     expect([...f32.grads['u']!]).toEqual([0, 0]);
+    const scalar = await valueAndGrad(({ a }) => reduceSum(a!), { a: f64([1], [1]), s: f64([5], []) });
+    expect([...scalar.grads['s']!]).toEqual([0]);
   });
 
   it('accumulates the gradient of a tensor used several times: d/dx (x*x + x) = 2x + 1', async () => {

@@ -48,8 +48,8 @@ describe('gather', () => {
     });
   });
 
-  it('the gradient of gather along axis 1 with a 2-D index matches central differences', async () => {
-    const i = ints([2, 0, 2, 2, 1, 0], [2, 3], 'int32');
+  it('the gradient of gather along axis 1 with a 2-D index, negative entries included, matches central differences', async () => {
+    const i = ints([2, 0, -1, 2, 1, -3], [2, 3], 'int32');
     await gradCheck(({ t, i }) => gather(t!, i!, 1), { t: uniform([2, 3, 2], -1, 1, 52), i });
   });
 });
