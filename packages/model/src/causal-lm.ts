@@ -1,9 +1,11 @@
 import { type InputSpec, Program, Rng, type RuntimeOptions } from '@rlhfkit/engine';
 import { bucket, padLeft, padRight } from './batch.js';
+import { loadModelDir, type NamedTensors, saveModelDir } from './checkpoint-io.js';
 import type { GPTConfig } from './config.js';
 import { compileGenerate } from './generate.js';
-import { forwardHidden, type HostParams, lmLogits, paramShapes } from './gpt.js';
+import { forwardHidden, type HostParams, headShapes, lmLogits, paramShapes } from './gpt.js';
 import { type SamplingConfig, samplingDefaults } from './sampling.js';
+import type { Tokenizer } from './tokenizer.js';
 
 export interface GenerateOptions extends Partial<SamplingConfig> {
   maxNewTokens: number;
@@ -32,6 +34,7 @@ export class CausalLM {
     public params: HostParams,
     public heads: HostParams = {},
     readonly runtime: RuntimeOptions = {},
+    readonly tokenizer: Tokenizer | null = null,
   ) {
     for (const [k, shape] of Object.entries(paramShapes(config))) {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -145,6 +148,25 @@ export class CausalLM {
     return res;
   }
 
+  /** Write an HF GPT-2 model directory (config.json, model.safetensors, heads, tokenizer), atomically. */
+  async save(dir: string): Promise<void> {
+    const shapes = { ...paramShapes(this.config), ...headShapes(this.config) };
+    const named = (h: HostParams): NamedTensors =>
+      Object.fromEntries(Object.entries(h).map(([k, v]) => [k, { data: v, shape: shapes[k] ?? [v.length] }]));
+    await saveModelDir(dir, {
+      config: this.config,
+      params: named(this.params),
+      heads: named(this.heads),
+      ...(this.tokenizer ? { tokenizer: this.tokenizer } : {}),
+    });
+  }
+
+  /** A copy sharing nothing mutable (e.g. a frozen reference policy). */
+  clone(): CausalLM {
+    const copy = (h: HostParams) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v.slice()]));
+    return new CausalLM(this.config, copy(this.params), copy(this.heads), this.runtime, this.tokenizer);
+  }
+
   private checkLength(n: number): void {
     if (n > this.config.nPositions) {
       throw new Error(
@@ -152,4 +174,11 @@ export class CausalLM {
       );
     }
   }
+}
+
+/** Load a GPT-2 model directory: ours, or an HF one written by another program ("transformer." prefix ok). */
+export async function loadCausalLM(dir: string, runtime: RuntimeOptions = {}): Promise<CausalLM> {
+  const m = await loadModelDir(dir);
+  const flat = (n: NamedTensors) => Object.fromEntries(Object.entries(n).map(([k, v]) => [k, v.data]));
+  return new CausalLM(m.config, flat(m.params), flat(m.heads), runtime, m.tokenizer);
 }

@@ -2,6 +2,25 @@
 // generation, pretraining and ONNX export. This file is the package's whole public API.
 export { fsyncDir, writeDirAtomic, writeFileAtomic } from './atomic.js';
 export {
+  type BpeModel,
+  type BpeTrainOptions,
+  byteToUnicode,
+  gpt2SplitPattern,
+  trainBpe,
+} from './bpe-train.js';
+export {
+  CheckpointError,
+  checkParams,
+  gpt2ParamShapes,
+  loadModelDir,
+  type ModelDir,
+  type NamedTensors,
+  type ParamTensor,
+  paramsFromHF,
+  type SaveModelDirOptions,
+  saveModelDir,
+} from './checkpoint-io.js';
+export {
   ConfigError,
   fromHFConfig,
   type GenerationDefaults,
@@ -15,9 +34,40 @@ export {
   parseSafetensors,
   readSafetensors,
   type SafeDtype,
-  SafetensorsError,
   type SafeTensor,
+  SafetensorsError,
   type SafetensorsFile,
   serializeSafetensors,
   writeSafetensors,
 } from './safetensors.js';
+export { bpeTokenizerFiles, Tokenizer, type TokenizerTrainOptions } from './tokenizer.js';
+export { bucket, type PaddedBatch, padLeft, padRight } from './batch.js';
+export { CausalLM, type Generation, type GenerateOptions, loadCausalLM } from './causal-lm.js';
+export { compileGenerate, type GenerateShape } from './generate.js';
+export {
+  forwardHidden,
+  type HostParams,
+  headShapes,
+  initParams,
+  lmLogits,
+  mlpResidual,
+  type Params,
+  paramShapes,
+  qkvHeads,
+  scalarHead,
+} from './gpt.js';
+export {
+  type EventSink,
+  type JobControl,
+  type JobEvent,
+  type JobKind,
+  JobSwitch,
+  readJsonLines,
+  RunLog,
+  type RunStatus,
+  type Sample,
+} from './job.js';
+export { type LMBatch, type LMData, type SftExample, sftData, textData } from './lm-data.js';
+export { lmLoss, type PretrainConfig, pretrain, pretrainDefaults, type PretrainOptions, type PretrainResult } from './pretrain.js';
+export { type SamplingConfig, sampleTokens, samplingDefaults } from './sampling.js';
+export { type CheckpointContents, hasCheckpoint, loadCheckpoint, moments, saveCheckpoint } from './training-checkpoint.js';

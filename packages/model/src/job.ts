@@ -89,3 +89,42 @@ export function readJsonLines(path: string): Record<string, unknown>[] {
   }
   return out;
 }
+
+/** A JobControl that a training loop polls between steps. */
+export class JobSwitch implements JobControl {
+  paused = false;
+  saveRequested = false;
+  stopRequested = false;
+  private wake: (() => void) | null = null;
+
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+  saveNow(): void {
+    this.saveRequested = true;
+  }
+  stop(): void {
+    this.stopRequested = true;
+    this.wake?.();
+  }
+
+  /** Wait while paused (returns at once otherwise, or when stop is asked). */
+  async gate(onPause?: (paused: boolean) => void): Promise<void> {
+    if (!this.paused || this.stopRequested) return;
+    onPause?.(true);
+    while (this.paused && !this.stopRequested) await new Promise<void>((r) => (this.wake = r));
+    this.wake = null;
+    onPause?.(false);
+  }
+
+  /** True once, after saveNow() was called. */
+  takeSave(): boolean {
+    const s = this.saveRequested;
+    this.saveRequested = false;
+    return s;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Language-model training data: a token stream (pretraining on raw text) or prompt/completion examples
+ * (supervised fine-tuning, loss on the completion only). Both make (B, T) batches from a seeded Rng.
+ */
+import type { Rng } from '@rlhfkit/engine';
+
+export interface LMBatch {
+  /** Input tokens (B, T). */
+  ids: Float64Array;
+  /** Next-token targets (B, T). */
+  targets: Float64Array;
+  /** 1 where the target counts towards the loss (B, T). */
+  lossMask: Float32Array;
+  /** 1 on real (non-padding) input tokens (B, T). */
+  attnMask: Float32Array;
+}
+
+export interface LMData {
+  /** Tokens the loss counts, in total (for tokens/s and epochs). */
+  readonly tokens: number;
+  batch(rng: Rng, batchSize: number, contextLength: number): LMBatch;
+}
+
+function emptyBatch(n: number): LMBatch {
+  return {
+    ids: new Float64Array(n),
+    targets: new Float64Array(n),
+    lossMask: new Float32Array(n),
+    attnMask: new Float32Array(n),
+  };
+}
+
+/** Random windows of T + 1 tokens from one stream. */
+export function textData(stream: ArrayLike<number>): LMData {
+  return {
+    tokens: stream.length,
+    batch(rng, B, T) {
+      if (stream.length < T + 2)
+        throw new Error(`text data has ${stream.length} tokens, fewer than a context of ${T} + 1`);
+      const out = emptyBatch(B * T);
+      for (let b = 0; b < B; b++) {
+        const start = rng.int(stream.length - T - 1);
+        for (let t = 0; t < T; t++) {
+          out.ids[b * T + t] = stream[start + t]!;
+          out.targets[b * T + t] = stream[start + t + 1]!;
+        }
+      }
+      out.lossMask.fill(1);
+      out.attnMask.fill(1);
+      return out;
+    },
+  };
+}
+
+export interface SftExample {
+  prompt: number[];
+  completion: number[];
+}
+
+/** Prompt/completion pairs, right-padded; the loss counts only targets inside the completion. */
+export function sftData(examples: readonly SftExample[], padId: number): LMData {
+  if (examples.length === 0) throw new Error('sft data: no examples');
+  return {
+    tokens: examples.reduce((a, e) => a + e.completion.length, 0),
+    batch(rng, B, T) {
+      const out = emptyBatch(B * T);
+      out.ids.fill(padId);
+      out.targets.fill(padId);
+      for (let b = 0; b < B; b++) {
+        const e = examples[rng.int(examples.length)]!;
+        const seq = [...e.prompt, ...e.completion].slice(0, T + 1);
+        for (let t = 0; t + 1 < seq.length; t++) {
+          out.ids[b * T + t] = seq[t]!;
+          out.targets[b * T + t] = seq[t + 1]!;
+          out.attnMask[b * T + t] = 1;
+          out.lossMask[b * T + t] = t + 1 >= e.prompt.length ? 1 : 0;
+        }
+      }
+      return out;
+    },
+  };
+}
