@@ -92,7 +92,7 @@ function stack(batches: LMBatch[]): Record<string, { data: Float64Array | Float3
   const cat = <A extends Float64Array | Float32Array>(k: keyof LMBatch, make: (n: number) => A) => {
     const n = batches[0]![k].length;
     const out = make(n * batches.length);
-    batches.forEach((b, i) => out.set(b[k], i * n));
+    for (const [i, b] of batches.entries()) out.set(b[k], i * n);
     return { data: out };
   };
   return {
