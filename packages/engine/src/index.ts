@@ -49,6 +49,13 @@ export { constant, Graph, type Primitive, Tensor, withGraph } from './graph.js';
 export { argmax, gather, gatherElements, scatterAdd, topK } from './indexing.js';
 export { loop } from './loop.js';
 export {
+  AttrType as OnnxAttrType,
+  encodeModel as encodeOnnxModel,
+  IR_VERSION,
+  type ModelJson as OnnxModelJson,
+  OPSET,
+} from './onnx-proto.js';
+export {
   type AdamWConfig,
   adamw,
   adamwDefaults,
@@ -66,9 +73,11 @@ export {
   CudaUnavailableError,
   configureRuntime,
   type Device,
+  getSession,
   type HostTensor,
   type RuntimeOptions,
   runtimeDefaults,
+  type Session,
 } from './runtime.js';
 export { cumsum } from './scan.js';
 export {
@@ -92,4 +101,3 @@ export {
   type TrainerState,
 } from './trainer.js';
 export { WorkerHost } from './worker-host.js';
-export { AttrType as OnnxAttrType, encodeModel as encodeOnnxModel, IR_VERSION, type ModelJson as OnnxModelJson, OPSET } from './onnx-proto.js';
