@@ -1,6 +1,7 @@
 // @rlhfkit/model: GPT token policy with value and score heads, tokenizer, HF-compatible checkpoints,
 // generation, pretraining and ONNX export. This file is the package's whole public API.
 export { fsyncDir, writeDirAtomic, writeFileAtomic } from './atomic.js';
+export { bucket, type PaddedBatch, padLeft, padRight } from './batch.js';
 export {
   type BpeModel,
   type BpeTrainOptions,
@@ -8,6 +9,7 @@ export {
   gpt2SplitPattern,
   trainBpe,
 } from './bpe-train.js';
+export { CausalLM, type GenerateOptions, type Generation, loadCausalLM } from './causal-lm.js';
 export {
   CheckpointError,
   checkParams,
@@ -30,19 +32,6 @@ export {
   toHFConfig,
   toHFGenerationConfig,
 } from './config.js';
-export {
-  parseSafetensors,
-  readSafetensors,
-  type SafeDtype,
-  type SafeTensor,
-  SafetensorsError,
-  type SafetensorsFile,
-  serializeSafetensors,
-  writeSafetensors,
-} from './safetensors.js';
-export { bpeTokenizerFiles, Tokenizer, type TokenizerTrainOptions } from './tokenizer.js';
-export { bucket, type PaddedBatch, padLeft, padRight } from './batch.js';
-export { CausalLM, type Generation, type GenerateOptions, loadCausalLM } from './causal-lm.js';
 export { compileGenerate, type GenerateShape } from './generate.js';
 export {
   forwardHidden,
@@ -62,12 +51,36 @@ export {
   type JobEvent,
   type JobKind,
   JobSwitch,
-  readJsonLines,
   RunLog,
   type RunStatus,
+  readJsonLines,
   type Sample,
 } from './job.js';
 export { type LMBatch, type LMData, type SftExample, sftData, textData } from './lm-data.js';
-export { lmLoss, type PretrainConfig, pretrain, pretrainDefaults, type PretrainOptions, type PretrainResult } from './pretrain.js';
+export {
+  lmLoss,
+  type PretrainConfig,
+  type PretrainOptions,
+  type PretrainResult,
+  pretrain,
+  pretrainDefaults,
+} from './pretrain.js';
+export {
+  parseSafetensors,
+  readSafetensors,
+  type SafeDtype,
+  type SafeTensor,
+  SafetensorsError,
+  type SafetensorsFile,
+  serializeSafetensors,
+  writeSafetensors,
+} from './safetensors.js';
 export { type SamplingConfig, sampleTokens, samplingDefaults } from './sampling.js';
-export { type CheckpointContents, hasCheckpoint, loadCheckpoint, moments, saveCheckpoint } from './training-checkpoint.js';
+export { bpeTokenizerFiles, Tokenizer, type TokenizerTrainOptions } from './tokenizer.js';
+export {
+  type CheckpointContents,
+  hasCheckpoint,
+  loadCheckpoint,
+  moments,
+  saveCheckpoint,
+} from './training-checkpoint.js';
