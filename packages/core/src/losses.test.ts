@@ -169,6 +169,16 @@ describe('ppoClipLoss', () => {
     }
   });
 
+  it('computes in float32 when its inputs are float32, agreeing with float64 to float32 precision', async () => {
+    const f32 = Object.fromEntries(
+      Object.entries(inputs).map(([k, v]) => [k, { data: v.data, shape: v.shape }]),
+    );
+    const out = await evaluate((t) => ppo(t, { dualClip: 3 }), f32);
+    expect(out.loss.data).toBeInstanceOf(Float32Array);
+    expect(Number(out.loss.data[0])).toBeCloseTo((-1.2 - 0.5 + 1.1 + 0.8) / 4, 6);
+    expect(Number(out.clipFrac.data[0])).toBeCloseTo(0.5, 6);
+  });
+
   it('rejects bad clip settings and mismatched shapes, naming the argument', async () => {
     await expect(runScalar((t) => ppo(t, { dualClip: 1 }).loss, inputs)).rejects.toThrow(
       /ppoClipLoss: dualClip must be a finite number > 1/,
