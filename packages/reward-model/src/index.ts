@@ -10,3 +10,14 @@ export {
   writePreferences,
 } from './data.js';
 export { DataError, type DataErrorLocation } from './data-errors.js';
+export { type BradleyTerryArgs, bradleyTerryLoss } from './loss.js';
+export { encodeItem, initScoreHead, RewardModel, type ScoreItem, scoresAt } from './model.js';
+export {
+  evaluateRewardModel,
+  preferenceMetrics,
+  type RewardEval,
+  type RewardTrainConfig,
+  type RewardTrainOptions,
+  rewardTrainDefaults,
+  trainRewardModel,
+} from './train.js';

@@ -1,0 +1,138 @@
+/**
+ * The reward model: the GPT backbone with a scalar score head read at the last non-pad token
+ * (rlhf-conventions.md: "The score is read at the last non-pad token").
+ */
+import {
+  constant,
+  gatherElements,
+  type InputSpec,
+  Program,
+  Rng,
+  type RuntimeOptions,
+  reshape,
+  type Tensor,
+} from '@rlhfkit/engine';
+import {
+  type CausalLM,
+  forwardHidden,
+  type GPTConfig,
+  type HostParams,
+  loadCausalLM,
+  type Params,
+  padRight,
+  paramShapes,
+  scalarHead,
+  type Tokenizer,
+} from '@rlhfkit/model';
+
+export type ScoreItem = string | { prompt: string; completion: string };
+
+/** Scores (B) of right-padded sequences: the score head at each row's last real token. */
+export function scoresAt(p: Params, c: GPTConfig, ids: Tensor, mask: Tensor, last: Tensor): Tensor {
+  const [B, T] = ids.shape as [number, number];
+  const positions = constPositions(B, T);
+  const { hidden } = forwardHidden(p, c, { ids, positions, mask });
+  const all = scalarHead(hidden, p, 'score_head'); // (B, T)
+  return reshape(gatherElements(all, reshape(last, [B, 1]), 1), [B]);
+}
+
+const constPositions = (B: number, T: number) =>
+  constant(
+    Array.from({ length: B * T }, (_, i) => i % T),
+    [B, T],
+    'int64',
+  );
+
+/** Score-head init: small random weights, zero bias. */
+export function initScoreHead(c: GPTConfig, seed: number): HostParams {
+  const rng = new Rng(seed);
+  return {
+    'score_head.weight': Float32Array.from({ length: c.nEmbd }, () => rng.normal() / Math.sqrt(c.nEmbd)),
+    'score_head.bias': new Float32Array(1),
+  };
+}
+
+/** Token ids of an item: prompt and completion joined as one text (the same text the policy produced). */
+export function encodeItem(tok: Tokenizer, item: ScoreItem): number[] {
+  const text = typeof item === 'string' ? item : item.prompt + item.completion;
+  return tok.encode(text);
+}
+
+export class RewardModel {
+  constructor(
+    readonly lm: CausalLM,
+    readonly tokenizer: Tokenizer,
+    /** Longest sequence scored; longer ones keep their last tokens. */
+    readonly maxLength = lm.config.nPositions,
+  ) {
+    if (!lm.heads['score_head.weight'])
+      throw new Error('RewardModel: the model has no score head (score_head.weight)');
+  }
+
+  static async load(dir: string, runtime: RuntimeOptions = {}): Promise<RewardModel> {
+    const lm = await loadCausalLM(dir, runtime);
+    if (!lm.tokenizer) throw new Error(`${dir}: a reward model directory needs tokenizer.json`);
+    if (!lm.heads['score_head.weight'])
+      throw new Error(`${dir}: no score head in heads.safetensors (train it with rlhf train-rm)`);
+    return new RewardModel(lm, lm.tokenizer);
+  }
+
+  save(dir: string): Promise<void> {
+    return this.lm.save(dir);
+  }
+
+  /** Score items in batches of batchSize; returns one score per item, in order. */
+  async score(items: readonly ScoreItem[], batchSize = 16): Promise<number[]> {
+    return this.scoreTokens(
+      items.map((it) => encodeItem(this.tokenizer, it)),
+      batchSize,
+    );
+  }
+
+  /** Score token sequences (already tokenized, e.g. prompt + sampled completion). */
+  async scoreTokens(seqs: readonly number[][], batchSize = 16): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < seqs.length; i += batchSize) {
+      const chunk = seqs
+        .slice(i, i + batchSize)
+        .map((s) => (s.length > this.maxLength ? s.slice(-this.maxLength) : s));
+      out.push(...(await this.scoreBatch(chunk, batchSize)));
+    }
+    return out;
+  }
+
+  private async scoreBatch(seqs: number[][], B: number): Promise<number[]> {
+    const c = this.lm.config;
+    const n = seqs.length;
+    const T = Math.min(c.nPositions, Math.ceil(Math.max(...seqs.map((s) => s.length)) / 16) * 16);
+    const rows = [...seqs, ...Array.from({ length: B - n }, () => [c.eosTokenId])]; // pad the batch to B rows
+    const batch = padRight(rows, c.eosTokenId, T);
+    const last = rows.map((s) => s.length - 1);
+    const shapes = { ...paramShapes(c), 'score_head.weight': [c.nEmbd, 1], 'score_head.bias': [1] };
+    const prog = this.lm.program(`score:${B}:${T}`, () => {
+      const specs: Record<string, InputSpec> = {
+        ids: { shape: [B, T], dtype: 'int64' },
+        mask: { shape: [B, T] },
+        last: { shape: [B], dtype: 'int64' },
+      };
+      for (const [k, s] of Object.entries(shapes)) specs[`p/${k}`] = { shape: s };
+      return Program.compile(
+        specs,
+        (x) => {
+          const p = Object.fromEntries(Object.keys(shapes).map((k) => [k, x[`p/${k}`]!]));
+          return { scores: scoresAt(p, c, x['ids']!, x['mask']!, x['last']!) };
+        },
+        this.lm.runtime,
+      );
+    });
+    const res = await prog.run({
+      ids: { data: batch.ids },
+      mask: { data: batch.mask },
+      last: { data: last },
+      ...this.lm.paramFeeds(),
+      'p/score_head.weight': { data: this.lm.heads['score_head.weight']! },
+      'p/score_head.bias': { data: this.lm.heads['score_head.bias']! },
+    });
+    return Array.from(res['scores']!.data as Float32Array).slice(0, n);
+  }
+}
