@@ -4,7 +4,7 @@
  * form would run five or more kernels per call in the hottest part of a transformer.
  */
 import { normAxes } from './broadcast.js';
-import { abs, add, exp, log, minimum, mul, neg, sub, tanh } from './elementwise.js';
+import { abs, add, exp, log, minimum, mul, neg, sigmoid, sub, tanh } from './elementwise.js';
 import { apply1, currentGraph, type Primitive, type Tensor } from './graph.js';
 import { gatherElements } from './indexing.js';
 import { matmul, reduceMax, reduceMean, reduceSum } from './reduce.js';
@@ -54,8 +54,16 @@ export function logSumExp(x: Tensor, axis = -1, keepdims = false): Tensor {
       );
 }
 
-/** log σ(x) = min(x, 0) − log(1 + e^{−|x|}), finite for any x. */
-export const logSigmoid = (x: Tensor): Tensor => sub(minimum(x, 0), log(add(1, exp(neg(abs(x))))));
+/**
+ * log σ(x) = min(x, 0) − log(1 + e^{−|x|}), finite for any x. That form's derivative is wrong at exactly 0
+ * (min and abs split the tie), so the gradient is attached separately: x·sg(σ(−x)) − sg(x·σ(−x)) is 0 in the
+ * forward pass and has derivative σ(−x), the true d/dx log σ(x). (First derivatives only.)
+ */
+export function logSigmoid(x: Tensor): Tensor {
+  const value = stopGradient(sub(minimum(x, 0), log(add(1, exp(neg(abs(x)))))));
+  const slope = stopGradient(sigmoid(neg(x)));
+  return add(value, sub(mul(x, slope), stopGradient(mul(x, slope))));
+}
 
 /** GPT-2's tanh GELU ("gelu_new"): ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
 export function gelu(x: Tensor): Tensor {

@@ -55,7 +55,7 @@ describe('reward model training', () => {
     const items = heldOut.slice(0, 5).map((r) => ({ prompt: r.prompt, completion: r.chosen }));
     const a = await res.rm.score(items);
     const b = await loaded.score(items);
-    a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 5));
+    for (const [i, v] of a.entries()) expect(b[i]).toBeCloseTo(v, 5);
     // Scores order texts by the rule.
     const [hi, lo] = await loaded.score([
       ' good great happy kind warm bright the sea ship man',
