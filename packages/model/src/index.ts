@@ -57,6 +57,7 @@ export {
   type Sample,
 } from './job.js';
 export { type LMBatch, type LMData, type SftExample, sftData, textData } from './lm-data.js';
+export { buildOnnxDecoder, exportOnnx } from './onnx-export.js';
 export {
   lmLoss,
   type PretrainConfig,
