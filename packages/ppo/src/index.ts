@@ -1,1 +1,16 @@
-export {};
+// @rlhfkit/ppo: RL fine-tuning of a token policy against a scorer (PPO, REINFORCE, RLOO, GRPO).
+// This file is the package's whole public API.
+export { type AdvantageInputs, type Advantages, computeAdvantages, shapeScores } from './advantages.js';
+export {
+  type Algorithm,
+  algorithms,
+  type PPOConfig,
+  PPOConfigError,
+  ppoConfig,
+  ppoConfigSchema,
+  ppoDefaults,
+} from './config.js';
+export { type PPOJob, type PPOResult, runPPO } from './ppo.js';
+export { loadPrompts, PromptsError } from './prompts.js';
+export { layoutRollout, type RolloutLayout, rolloutStats } from './rollout.js';
+export { rewardModelScorer, ruleScorer, type Scorer } from './scorer.js';

@@ -1,0 +1,254 @@
+/**
+ * The RL fine-tuning loop (cleanrl / TRL as models), one iteration in numbered steps:
+ *   1. sample prompts  2. generate  3. score  4. logp_old and logp_ref  5. rewards, advantages
+ *   6. PPO epochs over minibatches  7. KL controller
+ * Metrics are named as in rlhf-conventions.md. Checkpoints hold the policy, value head, optimizer state, KL
+ * controller, RNG state and data position, so a resumed run continues exactly.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  AdaptiveKLController,
+  FixedKLController,
+  type KLController,
+  type KLControllerState,
+  klControllerFromState,
+} from '@rlhfkit/core';
+import { Rng } from '@rlhfkit/engine';
+import {
+  type CausalLM,
+  type EventSink,
+  hasCheckpoint,
+  JobSwitch,
+  loadCausalLM,
+  loadCheckpoint,
+  moments,
+  RunLog,
+  type Sample,
+  saveCheckpoint,
+} from '@rlhfkit/model';
+import { computeAdvantages, shapeScores } from './advantages.js';
+import type { PPOConfig } from './config.js';
+import { layoutRollout, rolloutStats } from './rollout.js';
+import type { Scorer } from './scorer.js';
+import { createUpdater, stackMinibatches, valueHeadShapes } from './update.js';
+
+export interface PPOJob {
+  config: PPOConfig;
+  /** The policy to fine-tune (with its tokenizer). */
+  policy: CausalLM;
+  /** The frozen reference; a copy of the starting policy when omitted. */
+  reference?: CausalLM;
+  scorer: Scorer;
+  prompts: readonly string[];
+  /** Run directory: metrics, samples, checkpoint/, reference/, policy/. Resumes from a checkpoint there. */
+  runDir?: string;
+  sink?: EventSink;
+  control?: JobSwitch;
+  stage?: string;
+}
+
+export interface PPOResult {
+  policy: CausalLM;
+  history: Record<string, number>[];
+  stopped: boolean;
+}
+
+export async function runPPO(job: PPOJob): Promise<PPOResult> {
+  const cfg = job.config;
+  const tok = job.policy.tokenizer;
+  if (!tok) throw new Error('runPPO: the policy has no tokenizer');
+  if (job.prompts.length === 0) throw new Error('runPPO: no prompts');
+  const stage = job.stage ?? 'ppo';
+  const emit = job.sink ?? (() => {});
+  const control = job.control ?? new JobSwitch();
+  const log = job.runDir ? new RunLog(job.runDir) : null;
+  const ckptDir = job.runDir ? join(job.runDir, 'checkpoint') : null;
+  const c = job.policy.config;
+  const eos = c.eosTokenId;
+  const N = cfg.maxNewTokens;
+  const promptTokens = job.prompts.map((p) => tok.encode(p));
+  const P = Math.ceil(Math.max(...promptTokens.map((p) => p.length)) / 8) * 8;
+  if (P + N > c.nPositions)
+    throw new Error(
+      `longest prompt (${P} tokens, rounded) + maxNewTokens ${N} exceeds the model's context ${c.nPositions}`,
+    );
+
+  // State: everything a checkpoint saves.
+  let policy = job.policy.clone();
+  if (cfg.algorithm === 'ppo' && !policy.heads['value_head.weight']) {
+    const r = new Rng(cfg.seed + 1);
+    const shapes = valueHeadShapes(c.nEmbd);
+    policy.heads['value_head.weight'] = Float32Array.from({ length: c.nEmbd }, () => r.normal() * 0.01);
+    policy.heads['value_head.bias'] = new Float32Array(shapes['value_head.bias']![0]!);
+  }
+  let reference = job.reference ?? job.policy.clone();
+  let rng = new Rng(cfg.seed);
+  let iteration = 0;
+  let kl: KLController = cfg.adaptiveKl
+    ? new AdaptiveKLController({ initKlCoef: cfg.klCoef, target: cfg.klTarget, horizon: cfg.klHorizon })
+    : new FixedKLController(cfg.klCoef);
+  const updater = createUpdater(cfg, policy, P, N, cfg.iterations);
+
+  if (ckptDir && job.runDir && (await hasCheckpoint(ckptDir))) {
+    const ck = await loadCheckpoint(ckptDir, policy.runtime);
+    policy = ck.lm;
+    reference = await loadCausalLM(join(job.runDir, 'reference'), policy.runtime);
+    const s = ck.state as { iteration: number; rng: number; kl: KLControllerState; trainerStep: number };
+    iteration = s.iteration;
+    rng = new Rng(s.rng);
+    kl = klControllerFromState(s.kl);
+    updater.state = {
+      step: s.trainerStep,
+      params: { ...policy.params, ...pickValueHead(policy, cfg) },
+      m: ck.m,
+      v: ck.v,
+    };
+    emit({ type: 'log', level: 'info', message: `${stage}: resumed at iteration ${iteration}` });
+  } else if (job.runDir) {
+    await mkdir(job.runDir, { recursive: true });
+    await reference.save(join(job.runDir, 'reference'));
+  }
+
+  const syncPolicy = () => {
+    const p = updater.state.params as Record<string, Float32Array>;
+    const { 'value_head.weight': w, 'value_head.bias': b, ...backbone } = p;
+    policy.params = backbone;
+    if (w && b) policy.heads = { ...policy.heads, 'value_head.weight': w, 'value_head.bias': b };
+  };
+  const checkpoint = async () => {
+    if (!ckptDir) return;
+    syncPolicy();
+    const state = { iteration, rng: rng.state, kl: kl.state(), trainerStep: updater.state.step };
+    await saveCheckpoint(ckptDir, { lm: policy, ...moments(updater.state), state });
+    emit({ type: 'checkpoint', stage, step: iteration, path: ckptDir });
+  };
+
+  const history: Record<string, number>[] = [];
+  let stopped = false;
+  const k = cfg.groupSize;
+  while (iteration < cfg.iterations) {
+    await control.gate((p) => emit({ type: 'status', status: p ? 'paused' : 'running' }));
+    if (control.stopRequested) {
+      stopped = true;
+      break;
+    }
+    syncPolicy();
+    const iterRng = rng.fork();
+    // 1. Sample prompts (each repeated groupSize times, consecutively).
+    const picked = Array.from({ length: cfg.promptsPerIteration }, () => iterRng.int(job.prompts.length));
+    const rows = picked.flatMap((i) => Array<number>(k).fill(i));
+    const rowPrompts = rows.map((i) => promptTokens[i]!);
+    // 2. Generate.
+    let t0 = Date.now();
+    const gen = await policy.generateWithLogProbs(rowPrompts, {
+      maxNewTokens: N,
+      temperature: cfg.temperature,
+      topK: cfg.topK,
+      topP: cfg.topP,
+      eosTokenId: eos,
+      seed: iterRng.int(2 ** 31),
+    });
+    const generateS = (Date.now() - t0) / 1000;
+    // 3. Score.
+    t0 = Date.now();
+    const ended = gen.tokens.map((t) => t.at(-1) === eos);
+    const completions = gen.tokens.map((t) => tok.decode(t.filter((x) => x !== eos)));
+    const texts = rows.map((i) => job.prompts[i]!);
+    const raw = await job.scorer.score(texts, completions);
+    const scores = shapeScores(cfg, raw, ended);
+    const scoreS = (Date.now() - t0) / 1000;
+    // 4. logp_old, values and logp_ref.
+    t0 = Date.now();
+    const layout = layoutRollout(rowPrompts, gen.tokens, eos, P, N);
+    const critic = cfg.algorithm === 'ppo';
+    const stats = await rolloutStats(policy, reference, layout, cfg.temperature, critic);
+    // 5. Rewards with the KL penalty, advantages, returns.
+    const adv = computeAdvantages(cfg, {
+      B: layout.B,
+      N,
+      scores,
+      logp: stats.logp,
+      refLogp: stats.refLogp,
+      values: stats.values,
+      respMask: layout.respMask,
+      klCoef: kl.value,
+    });
+    // 6. PPO epochs over minibatches, in one run.
+    const oldValues = stats.values ?? new Float32Array(layout.B * N);
+    const m = await updater.run(
+      stackMinibatches(
+        cfg,
+        { layout, oldLogp: stats.logp, advantages: adv.advantages, returns: adv.returns, oldValues },
+        iterRng,
+      ),
+    );
+    const trainS = (Date.now() - t0) / 1000;
+    // 7. KL controller.
+    const meanKl = mean(adv.kl);
+    const klCoef = kl.value;
+    kl.update(meanKl, layout.B);
+    iteration++;
+
+    const tokens = layout.respMask.reduce((s, v) => s + v, 0);
+    const entropySum = rowSums(stats.entropy, layout.respMask, N);
+    const metrics: Record<string, number> = {
+      'objective/kl': meanKl,
+      'objective/kl_coef': klCoef,
+      'objective/entropy': mean(entropySum),
+      'objective/non_score_reward': mean(adv.nonScoreReward),
+      'objective/rlhf_reward': mean(raw) + mean(adv.nonScoreReward),
+      'objective/scores': mean(raw),
+      'val/num_eos_tokens': ended.filter(Boolean).length,
+      'val/mean_response_length': tokens / layout.B,
+      lr: m['lr']!.at(-1)!,
+      episode: iteration * layout.B,
+      'timing/generate_s': generateS,
+      'timing/score_s': scoreS,
+      'timing/train_s': trainS,
+      'perf/tokens_per_s': (tokens + layout.B * P) / (generateS + scoreS + trainS),
+    };
+    for (const [name, values] of Object.entries(m)) if (name.includes('/')) metrics[name] = mean(values);
+    history.push(metrics);
+    log?.append('metrics.jsonl', { step: iteration, ...metrics });
+    emit({ type: 'metrics', stage, step: iteration, metrics });
+    emit({ type: 'progress', stage, step: iteration, total: cfg.iterations });
+    const samples: Sample[] = completions
+      .slice(0, cfg.samplesPerIteration)
+      .map((completion, i) => ({ prompt: texts[i]!, completion, score: raw[i]! }));
+    for (const s of samples) log?.append('samples.jsonl', { step: iteration, ...s });
+    if (samples.length) emit({ type: 'samples', stage, step: iteration, samples });
+    if (!Number.isFinite(metrics['loss/policy_avg'] ?? 0))
+      throw new Error(`${stage}: policy loss became non-finite at iteration ${iteration}; lower lr`);
+    const due = cfg.checkpointEvery > 0 && iteration % cfg.checkpointEvery === 0;
+    if (due || control.takeSave()) await checkpoint();
+  }
+  await checkpoint();
+  syncPolicy();
+  if (job.runDir && !stopped) await policy.save(join(job.runDir, 'policy'));
+  return { policy, history, stopped };
+}
+
+function pickValueHead(lm: CausalLM, cfg: PPOConfig): Record<string, Float32Array> {
+  if (cfg.algorithm !== 'ppo') return {};
+  return {
+    'value_head.weight': lm.heads['value_head.weight']!,
+    'value_head.bias': lm.heads['value_head.bias']!,
+  };
+}
+
+function mean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return a.length ? s / a.length : 0;
+}
+
+function rowSums(x: Float32Array, mask: Float32Array, N: number): number[] {
+  const out: number[] = [];
+  for (let b = 0; b * N < x.length; b++) {
+    let s = 0;
+    for (let t = 0; t < N; t++) s += x[b * N + t]! * mask[b * N + t]!;
+    out.push(s);
+  }
+  return out;
+}
