@@ -85,13 +85,29 @@ const LayerNorm: Primitive<{ eps: number }> = {
   },
   lower(e, n) {
     const [y, mean, rstd] = n.outputs as [Tensor, Tensor, Tensor];
-    const attrs = { axis: -1, epsilon: { float: n.attrs.eps } };
-    e.node(
-      'LayerNormalization',
-      n.inputs.map((t) => e.name(t)),
-      [e.name(y), e.name(mean), e.name(rstd)],
-      attrs,
-    );
+    const [x, gamma, beta, eps] = n.inputs.map((t) => e.name(t)) as [string, string, string, string?];
+    if (eps === undefined) {
+      const attrs = { axis: -1, epsilon: { float: n.attrs.eps } };
+      e.node('LayerNormalization', [x, gamma, beta], [e.name(y), e.name(mean), e.name(rstd)], attrs);
+      return;
+    }
+    // float64: the kernel's Mean and InvStdDev outputs follow stash_type (default float32), and ORT 1.30's CPU
+    // kernel has no float64 stash type. A float64 layerNorm thus had float32 statistics, and its backward pass,
+    // which mixes them with float64 x, failed to load. So float64 is lowered op by op, eps as a float64 input.
+    const axes = e.ints([-1]);
+    const [d, sq, variance, ve, sd, xhat, scaled] = ['d', 'sq', 'var', 've', 'sd', 'xhat', 'scaled'].map(
+      (h) => e.fresh(`ln_${h}`),
+    ) as [string, string, string, string, string, string, string];
+    e.node('ReduceMean', [x, axes], [e.name(mean)], { keepdims: 1 });
+    e.node('Sub', [x, e.name(mean)], [d]);
+    e.node('Mul', [d, d], [sq]);
+    e.node('ReduceMean', [sq, axes], [variance], { keepdims: 1 });
+    e.node('Add', [variance, eps], [ve]);
+    e.node('Sqrt', [ve], [sd]);
+    e.node('Reciprocal', [sd], [e.name(rstd)]);
+    e.node('Mul', [d, e.name(rstd)], [xhat]);
+    e.node('Mul', [xhat, gamma], [scaled]);
+    e.node('Add', [scaled, beta], [e.name(y)]);
   },
   // x̂ = (x − μ)·r; dx = r(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)), dx̂ = g⊙γ; dγ = Σ g⊙x̂; dβ = Σ g
   vjp(n, [g]) {
@@ -104,7 +120,7 @@ const LayerNorm: Primitive<{ eps: number }> = {
       sub(sub(dxhat, reduceMean(dxhat, -1, true)), mul(xhat, reduceMean(mul(dxhat, xhat), -1, true))),
     );
     const lead = x.shape.slice(0, -1).map((_, i) => i);
-    return [dx, reduceSum(mul(g!, xhat), lead), reduceSum(g!, lead)];
+    return [dx, reduceSum(mul(g!, xhat), lead), reduceSum(g!, lead), null];
   },
 };
 
@@ -114,7 +130,10 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   if (gamma.shape.join() !== `${c}` || beta.shape.join() !== `${c}`) {
     throw new Error(`layerNorm: gamma ${gamma} and beta ${beta} must have shape [${c}] for ${x}`);
   }
-  return currentGraph().apply(LayerNorm, [x, gamma, beta], { eps })[0]!;
+  const g = currentGraph();
+  const inputs =
+    x.dtype === 'float64' ? [x, gamma, beta, g.constant([eps], [], 'float64')] : [x, gamma, beta];
+  return g.apply(LayerNorm, inputs, { eps })[0]!;
 }
 
 /**

@@ -25,7 +25,14 @@ const Loop: Primitive<LoopAttrs> = {
       { body: n.attrs.body },
     );
   },
-  vjp: 'none',
+  // Not 'none': that would hand whatever feeds the loop a silent zero gradient. Differentiating through a
+  // loop has no rule, so it is an error, as for any op without one (only reached when the gradient of a
+  // loop output is actually needed).
+  vjp() {
+    throw new Error(
+      "autodiff: no gradient rule for op 'loop' (put grad inside the body, not around the loop)",
+    );
+  },
 };
 
 let loops = 0;
