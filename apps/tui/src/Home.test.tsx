@@ -1,0 +1,66 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it, vi } from 'vitest';
+import { Home } from './Home.js';
+
+const down = '\u001B[B';
+const enter = '\r';
+const tick = () => new Promise((r) => setTimeout(r, 20));
+const runs = [
+  { dir: '/runs/demo-1', label: 'runs/demo-1  (demo, done)' },
+  { dir: '/runs/ppo-2', label: 'runs/ppo-2  (ppo, running)' },
+];
+
+async function press(stdin: { write(s: string): void }, ...keys: string[]) {
+  for (const k of keys) {
+    stdin.write(k);
+    await tick();
+  }
+}
+
+describe('Home', () => {
+  it('offers to start a job, open a past run or compare runs', async () => {
+    const view = render(<Home available={['demo']} runs={runs} onDone={vi.fn()} />);
+    await vi.waitFor(() => expect(view.lastFrame()).toContain('Start a job'));
+    expect(view.lastFrame()).toContain('Open a past run (2 found)');
+    expect(view.lastFrame()).toContain('Compare runs');
+  });
+
+  it('lists the job kinds, marking those not available yet, and opens the form of the one picked', async () => {
+    const view = render(<Home available={['demo']} runs={runs} onDone={vi.fn()} />);
+    await tick();
+    await press(view.stdin, enter);
+    await vi.waitFor(() => expect(view.lastFrame()).toContain('pretrain'));
+    expect(view.lastFrame()).toMatch(/ppo .*\(not available yet\)/);
+    expect(view.lastFrame()).not.toMatch(/demo .*\(not available yet\)/);
+    await press(view.stdin, enter);
+    await vi.waitFor(() => expect(view.lastFrame()).toContain('start rlhf demo'));
+  });
+
+  it('opens a past run picked from the list', async () => {
+    const onDone = vi.fn();
+    const view = render(<Home available={[]} runs={runs} onDone={onDone} />);
+    await tick();
+    await press(view.stdin, down, enter);
+    await vi.waitFor(() => expect(view.lastFrame()).toContain('runs/ppo-2  (ppo, running)'));
+    await press(view.stdin, down, enter);
+    await vi.waitFor(() => expect(onDone).toHaveBeenCalledWith({ type: 'eval', dir: '/runs/ppo-2' }));
+  });
+
+  it('compares the runs selected with space', async () => {
+    const onDone = vi.fn();
+    const view = render(<Home available={[]} runs={runs} onDone={onDone} />);
+    await tick();
+    await press(view.stdin, down, down, enter, ' ', down, ' ', enter);
+    await vi.waitFor(() =>
+      expect(onDone).toHaveBeenCalledWith({ type: 'compare', dirs: ['/runs/demo-1', '/runs/ppo-2'] }),
+    );
+  });
+
+  it('quits on q', async () => {
+    const onDone = vi.fn();
+    const view = render(<Home available={[]} runs={[]} onDone={onDone} />);
+    await tick();
+    await press(view.stdin, 'q');
+    await vi.waitFor(() => expect(onDone).toHaveBeenCalledWith({ type: 'quit' }));
+  });
+});
