@@ -1,0 +1,247 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { recordingIo, tempDir } from '../test/helpers.js';
+import { jobs } from './jobs.js';
+import { defaultOut, main } from './main.js';
+import type { JobEvent } from './protocol.js';
+
+afterEach(() => {
+  delete jobs.pretrain;
+});
+
+describe('rlhf --help', () => {
+  it('lists every command with a one-line summary', async () => {
+    const r = recordingIo();
+    expect(await main(['--help'], r.io)).toBe(0);
+    for (const c of ['demo', 'pretrain', 'train-rm', 'ppo', 'eval <run dir>', 'compare <run dir>...']) {
+      expect(r.out()).toContain(c);
+    }
+    expect(r.out()).toContain('rlhf');
+    expect(r.out()).not.toContain('_fake-job');
+  });
+
+  it('lists each flag of a job with its type, default and description', async () => {
+    const r = recordingIo();
+    expect(await main(['ppo', '--help'], r.io)).toBe(0);
+    const out = r.out();
+    expect(out).toContain('Usage: rlhf ppo --policy <path> --reward-model <path> --prompts <path> [options]');
+    expect(out).toMatch(/--algorithm <name>\s+ppo\|reinforce\|rloo\|grpo\s+ppo\s+policy-gradient algorithm/);
+    expect(out).toMatch(/--kl-coef <number>\s+number\s+0\.05\s+KL penalty/);
+    expect(out).toMatch(/--group-size <int>\s+int\s+4/);
+    expect(out).toMatch(/--resume\s+boolean\s+false/);
+    expect(out).toMatch(/--policy <path>\s+string\s+required/);
+    expect(out).toContain('--config <file>');
+    expect(out).toContain('--json');
+  });
+
+  it('documents the demo flags', async () => {
+    const r = recordingIo();
+    expect(await main(['demo', '-h'], r.io)).toBe(0);
+    for (const flag of [
+      '--preset <name>',
+      '--out <path>',
+      '--seed <int>',
+      '--threads <int>',
+      '--device <name>',
+      '--allow-cpu-fallback',
+    ]) {
+      expect(r.out()).toContain(flag);
+    }
+  });
+
+  it('prints the usage and exits 2 when run with no arguments outside a terminal', async () => {
+    const r = recordingIo();
+    expect(await main([], r.io)).toBe(2);
+    expect(r.err()).toContain('Usage: rlhf');
+  });
+});
+
+describe('argument validation', () => {
+  const run = async (...argv: string[]) => {
+    const r = recordingIo();
+    const code = await main(argv, r.io);
+    return { code, err: r.err(), out: r.out() };
+  };
+
+  it('names a flag whose value is not a number and exits 2', async () => {
+    const r = await run(
+      'ppo',
+      '--policy',
+      'p',
+      '--reward-model',
+      'rm',
+      '--prompts',
+      'x',
+      '--kl-coef',
+      'lots',
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--kl-coef: expected a number, got 'lots'");
+    expect(r.err).toContain("Run 'rlhf ppo --help'");
+    expect(r.err).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('names every missing required flag', async () => {
+    const r = await run('train-rm');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('missing --data');
+    expect(r.err).toContain('missing --base');
+  });
+
+  it('rejects an unknown flag and suggests the closest one', async () => {
+    const r = await run('pretrain', '--data', 'a.txt', '--step', '10');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown option --step (did you mean --steps?)');
+  });
+
+  it('rejects a choice that is not on the list', async () => {
+    const r = await run('demo', '--preset', 'huge');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--preset: must be one of default, ci; got 'huge'");
+  });
+
+  it('rejects an integer flag given a fraction and a count below its minimum', async () => {
+    const r = await run('pretrain', '--data', 'a.txt', '--layers', '1.5', '--steps', '0');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--layers: expected an integer, got 1.5');
+    expect(r.err).toContain('--steps: must be >= 1; got 0');
+  });
+
+  it('catches a group size that does not divide the batch at config time, not mid-run', async () => {
+    const r = await run(
+      'ppo',
+      '--policy',
+      'p',
+      '--reward-model',
+      'rm',
+      '--prompts',
+      'x',
+      '--algorithm',
+      'grpo',
+      '--batch',
+      '10',
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--group-size: must divide --batch (10) for grpo');
+  });
+
+  it('catches a width that is not a multiple of the head count', async () => {
+    const r = await run('pretrain', '--data', 'a.txt', '--dim', '100', '--heads', '3');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--dim: must be a multiple of --heads (3)');
+  });
+
+  it('says a job without a runner is not available yet, in one line, and exits 2', async () => {
+    const r = await run('ppo', '--policy', 'p', '--reward-model', 'rm', '--prompts', 'x');
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toEqual([
+      'rlhf ppo: not available yet: the ppo job is not wired into this build of rlhf',
+    ]);
+  });
+
+  it('rejects an unknown command', async () => {
+    const r = await run('train');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("unknown command 'train'");
+  });
+});
+
+describe('config files', () => {
+  it('merges a YAML config under the flags, with kebab-case keys', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'job.yaml');
+    writeFileSync(config, 'duration: 100\nout: fake-run\n');
+    const r = recordingIo({ cwd: dir });
+    // The flag wins over the config's 100 s, so the job finishes at once.
+    expect(await main(['_fake-job', '--config', config, '--duration', '0.05', '--json'], r.io)).toBe(0);
+    expect(r.out()).toContain('"type":"done"');
+    const seen: unknown[] = [];
+    jobs.pretrain = (options) => {
+      seen.push(options);
+      return { control: { pause() {}, resume() {}, saveNow() {}, stop() {} }, done: Promise.resolve({}) };
+    };
+    writeFileSync(config, 'data: corpus.txt\nvocab-size: 2000\nsteps: 5\n');
+    expect(await main(['pretrain', '--config', config, '--steps', '7'], r.io)).toBe(0);
+    expect(seen[0]).toMatchObject({
+      data: 'corpus.txt',
+      vocabSize: 2000,
+      steps: 7,
+      out: expect.stringContaining(join(dir, 'runs', 'pretrain-')),
+    });
+  });
+
+  it('names a bad field of a JSON config with the file it came from', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'job.json');
+    writeFileSync(config, JSON.stringify({ data: 'a.txt', lr: -1, colour: 'blue' }));
+    const r = recordingIo();
+    expect(await main(['pretrain', '--config', config], r.io)).toBe(2);
+    expect(r.err()).toContain(`lr (in ${config}): must be > 0; got -1`);
+    expect(r.err()).toContain(`${config}: unknown field colour; remove it`);
+  });
+
+  it('reports a config file that is missing or not valid YAML', async () => {
+    const dir = tempDir();
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'steps: [1, 2\n');
+    const r = recordingIo();
+    expect(await main(['pretrain', '--config', join(dir, 'nope.yaml')], r.io)).toBe(2);
+    expect(r.err()).toContain('nope.yaml: no such file');
+    expect(await main(['pretrain', '--config', bad], r.io)).toBe(2);
+    expect(r.err()).toContain('is not valid YAML');
+  });
+});
+
+describe('running a job without a terminal', () => {
+  it('prints plain progress lines and exits 0 when the job is done', async () => {
+    const r = recordingIo();
+    expect(await main(['_fake-job', '--duration', '0.1'], r.io)).toBe(0);
+    expect(r.out()).toContain('[1/3] pretrain');
+    expect(r.out()).toContain('[3/3] ppo');
+    expect(r.out()).toMatch(/ppo {2}step 50\/50 100%/);
+    expect(r.out()).toMatch(/ppo {2}step 50 {2}objective\/scores=/);
+    expect(r.out()).toContain('gold_score_after: 0.61');
+    expect(r.out()).not.toContain('\u001b[');
+  });
+
+  it('prints every event as one JSON line with --json', async () => {
+    const r = recordingIo();
+    expect(await main(['_fake-job', '--duration', '0.1', '--json'], r.io)).toBe(0);
+    const events = r
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as JobEvent);
+    expect(events[0]).toEqual({ type: 'stage', stage: 'pretrain', index: 0, total: 3 });
+    expect(events.filter((e) => e.type === 'progress')).toHaveLength(120);
+    expect(events.at(-1)?.type).toBe('done');
+  });
+
+  it('exits 1 and prints the error when the job fails', async () => {
+    const r = recordingIo();
+    expect(await main(['_fake-job', '--duration', '0.1', '--fail'], r.io)).toBe(1);
+    expect(r.err()).toContain('error: scripted failure in ppo');
+  });
+
+  it('stops the job on SIGINT, waits for it, and exits 130', async () => {
+    const r = recordingIo();
+    let interrupt = () => {};
+    r.io.onInterrupt = (handler) => {
+      interrupt = handler;
+      return () => {};
+    };
+    const code = main(['_fake-job', '--duration', '5'], r.io);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    interrupt();
+    expect(await code).toBe(130);
+    expect(r.err()).toContain('stopping: writing a checkpoint');
+    expect(r.out()).toContain('checkpoint  pretrain');
+  });
+
+  it('names the default run directory after the job and the time', () => {
+    expect(defaultOut('ppo', '/work', new Date('2025-03-04T05:06:07.890Z'))).toBe(
+      '/work/runs/ppo-2025-03-04-050607',
+    );
+  });
+});

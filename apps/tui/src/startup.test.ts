@@ -1,0 +1,33 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** Modules reached from `file` through static, non-type imports (dynamic import() is not followed). */
+function staticGraph(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const source = readFileSync(`${here}${file}`, 'utf8');
+  for (const [, spec] of source.matchAll(/^(?:import|export) (?!type )[^;]*? from '([^']+)';/gms)) {
+    if (!spec?.startsWith('./')) {
+      seen.add(spec ?? '');
+      continue;
+    }
+    const base = spec.slice(2).replace(/\.js$/, '');
+    const local = ['.ts', '.tsx'].map((ext) => base + ext).find((f) => existsSync(`${here}${f}`));
+    if (local) staticGraph(local, seen);
+  }
+  return seen;
+}
+
+describe('startup', () => {
+  it('loads no Ink or React for --help, eval, compare or a job without a terminal', () => {
+    const graph = staticGraph('cli.tsx');
+    expect(graph.has('main.ts')).toBe(true);
+    expect(graph.has('inspect.ts')).toBe(true);
+    for (const heavy of ['ink', 'react', '@inkjs/ui', 'yaml', 'ink-apps.tsx', 'LiveJob.tsx']) {
+      expect(graph.has(heavy), `${heavy} is imported statically from cli.tsx`).toBe(false);
+    }
+  });
+});

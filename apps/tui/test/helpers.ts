@@ -1,0 +1,49 @@
+/** Test helpers: an Io that records output, and temporary run directories. */
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Io } from '../src/io.js';
+
+export interface RecordingIo {
+  io: Io;
+  out: () => string;
+  err: () => string;
+}
+
+/** An Io with no terminal (unless tty) whose stdout and stderr are recorded. */
+export function recordingIo(options: { tty?: boolean; cwd?: string } = {}): RecordingIo {
+  let out = '';
+  let err = '';
+  const tty = options.tty ?? false;
+  return {
+    io: {
+      stdout: { write: (s: string) => (out += s), isTTY: tty, columns: 100 },
+      stderr: { write: (s: string) => (err += s), isTTY: tty },
+      stdin: { isTTY: tty },
+      env: {},
+      cwd: options.cwd ?? tmpdir(),
+    },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+export const tempDir = (prefix = 'rlhf-tui-test-') => mkdtempSync(join(tmpdir(), prefix));
+
+/** A run directory as a job writes it: run.json, metrics.jsonl (rows), optionally a torn last line. */
+export function writeRun(
+  dir: string,
+  run: { kind: string; status: string; metrics: Record<string, number>[]; torn?: boolean; summary?: unknown },
+): string {
+  mkdirSync(dir, { recursive: true });
+  const now = new Date().toISOString();
+  writeFileSync(
+    join(dir, 'run.json'),
+    JSON.stringify({ kind: run.kind, status: run.status, startedAt: now, updatedAt: now }),
+  );
+  for (const m of run.metrics)
+    appendFileSync(join(dir, 'metrics.jsonl'), `${JSON.stringify({ ...m, time: now })}\n`);
+  if (run.torn) appendFileSync(join(dir, 'metrics.jsonl'), '{"step": 99, "objective/sco');
+  if (run.summary) writeFileSync(join(dir, 'summary.json'), JSON.stringify(run.summary));
+  return dir;
+}
