@@ -114,6 +114,11 @@ describe('reducer', () => {
     expect(series[0]).toBe(0.5);
   });
 
+  it('counts elapsed time from the earliest event, also one replayed from before the view started', () => {
+    const s = fold([ev({ type: 'stage', stage: 'ppo', index: 0, total: 1 }, 40)], initialState(100));
+    expect(s.startedAt).toBe(40);
+  });
+
   it('never moves its clock backwards', () => {
     const s = fold([
       ev({ type: 'log', level: 'info', message: 'a' }, 50),

@@ -77,7 +77,9 @@ export function initialState(at: number): JobState {
 }
 
 export function reducer(previous: JobState, action: Action): JobState {
-  const state = { ...previous, updatedAt: Math.max(previous.updatedAt, action.at) };
+  // Events sent before the view subscribed are replayed with their own (earlier) times.
+  const startedAt = Math.min(previous.startedAt, action.at);
+  const state = { ...previous, startedAt, updatedAt: Math.max(previous.updatedAt, action.at) };
   if (action.type === 'request') {
     const s = { ...state, pending: action.request };
     return action.request === 'stop' ? { ...s, stopRequested: true } : s;

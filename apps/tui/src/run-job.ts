@@ -28,6 +28,8 @@ export async function runJob({ title, runner, options, io, json }: RunJobArgs): 
     if (e.type === 'error') sawError = true;
     bus.sink(e);
   };
+  // Load Ink before the job starts, so the view is up before the first event (loading takes ~0.5 s).
+  const ink = isInteractive(io, json) ? await import('./ink-apps.js') : undefined;
   let started: ReturnType<JobRunner>;
   try {
     started = runner(options, sink);
@@ -49,9 +51,8 @@ export async function runJob({ title, runner, options, io, json }: RunJobArgs): 
         : exitCodes.failed;
     },
   );
-  if (!isInteractive(io, json)) return runPlain(bus.source, control, finish, io, json);
-  const { runLiveJob } = await import('./ink-apps.js');
-  return runLiveJob(title, bus.source, control, finish, io);
+  if (!ink) return runPlain(bus.source, control, finish, io, json);
+  return ink.runLiveJob(title, bus.source, control, finish, io);
 }
 
 async function runPlain(
