@@ -237,6 +237,7 @@ describe('running a job without a terminal', () => {
     expect(await code).toBe(130);
     expect(r.err()).toContain('stopping: writing a checkpoint');
     expect(r.out()).toContain('checkpoint  pretrain');
+    expect(r.out()).toContain('stopped after');
   });
 
   it('names the default run directory after the job and the time', () => {

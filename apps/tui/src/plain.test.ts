@@ -63,6 +63,7 @@ describe('plainPrinter', () => {
     p.print({ type: 'error', message: 'out of memory' });
     p.print({ type: 'done', summary: { gold_score_after: 0.61, note: 'ok', nested: { a: 1 } } });
     expect(p.err()).toBe('warn: RM accuracy is near 50%\nerror: out of memory\n');
+    expect(p.out()).toContain('done after 0.0s');
     expect(p.out()).toContain('gold_score_after: 0.61');
     expect(p.out()).toContain('note: ok');
     expect(p.out()).not.toContain('nested');

@@ -32,6 +32,7 @@ export function plainPrinter(out: OutStream, err: OutStream, now: () => number =
   /** The first progress point of the stage, for the step rate. */
   let rateFrom: { step: number; at: number } | undefined;
   let total = 0;
+  let stopped = false;
   const due = (step: number, t: number) => {
     const every = Math.max(1, Math.ceil(total / 10));
     return step % every === 0 || step === total || t - lastPrint >= 10_000;
@@ -75,10 +76,11 @@ export function plainPrinter(out: OutStream, err: OutStream, now: () => number =
         (e.level === 'warn' ? err : out).write(`${e.level}: ${e.message}\n`);
         return;
       case 'status':
+        stopped = e.status === 'stopped';
         out.write(`status: ${e.status}\n`);
         return;
       case 'done': {
-        out.write(`done in ${formatSeconds((t - started) / 1000)}\n`);
+        out.write(`${stopped ? 'stopped' : 'done'} after ${formatSeconds((t - started) / 1000)}\n`);
         for (const [k, v] of Object.entries(e.summary)) {
           if (typeof v === 'number' || typeof v === 'string')
             out.write(`  ${k}: ${typeof v === 'number' ? formatNumber(v) : v}\n`);
