@@ -13,6 +13,8 @@ class ModelContext {
   readonly initializers: unknown[] = [];
   private readonly intCache = new Map<string, string>();
   private readonly emittedConsts = new Set<number>();
+  /** Top-graph op tensors that are program outputs: named as the output, so no Identity copies them. */
+  readonly outputNames = new Map<number, string>();
   private n = 0;
   constructor(readonly root: Graph) {}
 
@@ -99,8 +101,10 @@ function outerRefs(sub: Graph, a: { outputs: Tensor[] }, outer: Graph): Tensor[]
 }
 
 /**
- * Emit a traced graph as a GraphProto. `outputNames`, for the top graph, renames outputs through Identity so
- * any tensor (an input, a constant, a repeated tensor) can be a named output.
+ * Emit a traced graph as a GraphProto. `outputNames`, for the top graph, names its outputs: a node's result
+ * is written under its output name directly; any other tensor (an input, a constant, a repeated tensor) is
+ * renamed through Identity. (ORT keeps an Identity whose input has other consumers, so one per output would
+ * copy every returned tensor once more: in a training step, each new parameter and moment.)
  */
 function emitGraph(
   g: Graph,
@@ -111,7 +115,11 @@ function emitGraph(
 ) {
   const nodes: unknown[] = [];
   const name = (t: Tensor) =>
-    t.kind === 'const' ? ctx.constantName(t) : t.kind === 'input' ? t.label : `t${t.id}`;
+    t.kind === 'const'
+      ? ctx.constantName(t)
+      : t.kind === 'input'
+        ? t.label
+        : (ctx.outputNames.get(t.id) ?? `t${t.id}`);
   const e: Emitter = {
     name,
     fresh: (hint) => ctx.fresh(hint),
@@ -132,7 +140,7 @@ function emitGraph(
   let outInfo: unknown[];
   if (outputNames) {
     outInfo = outputs.map((t, i) => {
-      e.node('Identity', [name(t)], [outputNames[i]!]);
+      if (name(t) !== outputNames[i]) e.node('Identity', [name(t)], [outputNames[i]!]);
       return valueInfo(outputNames[i]!, t.dtype, t.shape);
     });
   } else {
@@ -158,6 +166,10 @@ export function emitModel(g: Graph, outputs: Record<string, Tensor>): Uint8Array
   const ctx = new ModelContext(g);
   const names = Object.keys(outputs);
   for (const n of names) if (labels.has(n)) throw new Error(`output name '${n}' is also an input name`);
+  names.forEach((n) => {
+    const t = outputs[n]!;
+    if (t.kind === 'op' && t.graph === g && !ctx.outputNames.has(t.id)) ctx.outputNames.set(t.id, n);
+  });
   const graph = emitGraph(g, g.inputs, Object.values(outputs), ctx, names);
   graph.initializer = ctx.initializers;
   return encodeModel({

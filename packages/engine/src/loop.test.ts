@@ -60,6 +60,40 @@ describe('loop', () => {
     expect(values(r)).toEqual([15, 0.5]);
   });
 
+  it('returns one body tensor as a carried value and as two scans, and a carried input unchanged', async () => {
+    const r = await evaluate(
+      ({ x, y }) => {
+        const { carried, scans } = loop(3, [x!, y!], (_i, [c, same]) => {
+          const next = mul(c!, 2);
+          return { carried: [next, same!], scans: [next, next] };
+        });
+        return { c: carried[0]!, same: carried[1]!, s0: scans[0]!, s1: scans[1]! };
+      },
+      { x: f64([1], []), y: f64([7], []) },
+    );
+    expect([values(r.c), values(r.same), values(r.s0), values(r.s1)]).toEqual([
+      [8],
+      [7],
+      [2, 4, 8],
+      [2, 4, 8],
+    ]);
+  });
+
+  it('lets the body read a tensor that is also a program output', async () => {
+    const r = await evaluate(
+      ({ x }) => {
+        const w = mul(x!, 3); // an output of the program, and read inside the loop
+        const { carried } = loop(2, [x!], (_i, [c]) => ({ carried: [add(c!, w)] }));
+        return { w, out: carried[0]! };
+      },
+      { x: f64([1, 2], [2]) },
+    );
+    expect([values(r.w), values(r.out)]).toEqual([
+      [3, 6],
+      [7, 14],
+    ]);
+  });
+
   it('runs a loop inside a loop body', async () => {
     const r = await evaluate(
       ({ x }) => {

@@ -67,8 +67,15 @@ export function loop(
         throw new Error(`loop: carried tensor ${k} changed from ${want} to ${c}`);
       }
     });
-    // Each body output gets its own Identity so that outputs have distinct names and live in the body.
-    return [cond, ...r.carried, ...(r.scans ?? [])].map((t) => stopGradient(t));
+    // Body outputs need distinct names that live in the body: a tensor computed here is used as it is; an
+    // input, a constant, an outer tensor or a repeat gets an Identity. (An Identity on every output copied
+    // each carried tensor once per iteration: all parameters and moments in a Trainer loop.)
+    const seen = new Set<number>();
+    return [cond, ...r.carried, ...(r.scans ?? [])].map((t) => {
+      const own = t.kind === 'op' && t.graph === sub && !seen.has(t.id);
+      seen.add(t.id);
+      return own ? t : stopGradient(t);
+    });
   });
   const body_: OnnxSubgraph = { kind: 'graph', graph: sub, inputs: [iter, cond, ...ins], outputs: outs };
   const m = parent.constant([trips], [], 'int64');
