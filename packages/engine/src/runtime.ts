@@ -15,7 +15,13 @@ export interface RuntimeOptions {
   threads?: number;
   /** When CUDA cannot be loaded, run on the CPU instead of failing. Off by default. */
   allowCpuFallback?: boolean;
+  /** Diagnostics: ORT's per-node profile (Chrome trace JSON), written to `<prefix>_<date>.json` at exit. */
+  profilePrefix?: string;
+  /** Diagnostics: ORT saves the graph as it optimised it to this path when the session is created. */
+  optimizedModelPath?: string;
 }
+
+type Settings = Required<Pick<RuntimeOptions, 'device' | 'threads' | 'allowCpuFallback'>> & RuntimeOptions;
 
 export interface HostTensor {
   data: HostArray;
@@ -30,14 +36,14 @@ export interface Session {
   run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
 }
 
-const defaults: Required<RuntimeOptions> = { device: 'cpu', threads: 2, allowCpuFallback: false };
+const defaults: Settings = { device: 'cpu', threads: 2, allowCpuFallback: false };
 
 /** Change the defaults every later session uses (device, threads, fallback). */
 export function configureRuntime(opts: RuntimeOptions): void {
   Object.assign(defaults, opts);
 }
 
-export function runtimeDefaults(): Readonly<Required<RuntimeOptions>> {
+export function runtimeDefaults(): Readonly<Settings> {
   return { ...defaults };
 }
 
@@ -50,7 +56,8 @@ const cache = new Map<string, Promise<Session>>();
 /** A session for model bytes, created once per (bytes, device, threads). */
 export function getSession(model: Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
   const o = { ...defaults, ...opts };
-  const key = `${o.device}:${o.threads}:${o.allowCpuFallback}:${createHash('sha1').update(model).digest('hex')}`;
+  const diag = `${o.profilePrefix ?? ''}:${o.optimizedModelPath ?? ''}`;
+  const key = `${o.device}:${o.threads}:${o.allowCpuFallback}:${diag}:${createHash('sha1').update(model).digest('hex')}`;
   let s = cache.get(key);
   if (!s) {
     s = createSession(model, o);
@@ -60,27 +67,32 @@ export function getSession(model: Uint8Array, opts: RuntimeOptions = {}): Promis
   return s;
 }
 
-function sessionOptions(device: Device, threads: number): ort.InferenceSession.SessionOptions {
+function sessionOptions(device: Device, o: Settings): ort.InferenceSession.SessionOptions {
+  const diagnostics: ort.InferenceSession.SessionOptions = {};
+  if (o.profilePrefix)
+    Object.assign(diagnostics, { enableProfiling: true, profileFilePrefix: o.profilePrefix });
+  if (o.optimizedModelPath) diagnostics.optimizedModelFilePath = o.optimizedModelPath;
   return {
+    ...diagnostics,
     executionProviders: device === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : ['cpu'],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
-    intraOpNumThreads: threads,
+    intraOpNumThreads: o.threads,
     interOpNumThreads: 1,
     logSeverityLevel: QUIET,
   };
 }
 
-async function createSession(model: Uint8Array, o: Required<RuntimeOptions>): Promise<Session> {
+async function createSession(model: Uint8Array, o: Settings): Promise<Session> {
   if (o.device !== 'cuda')
-    return wrap(await ort.InferenceSession.create(model, sessionOptions('cpu', o.threads)), 'cpu');
+    return wrap(await ort.InferenceSession.create(model, sessionOptions('cpu', o)), 'cpu', o);
   try {
-    return wrap(await ort.InferenceSession.create(model, sessionOptions('cuda', o.threads)), 'cuda');
+    return wrap(await ort.InferenceSession.create(model, sessionOptions('cuda', o)), 'cuda', o);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     if (o.allowCpuFallback) {
       process.emitWarning(`CUDA unavailable, running on the CPU: ${why}`, { code: 'RLHFKIT_CUDA_FALLBACK' });
-      return wrap(await ort.InferenceSession.create(model, sessionOptions('cpu', o.threads)), 'cpu');
+      return wrap(await ort.InferenceSession.create(model, sessionOptions('cpu', o)), 'cpu', o);
     }
     throw new CudaUnavailableError(why);
   }
@@ -99,7 +111,9 @@ export class CudaUnavailableError extends Error {
   }
 }
 
-function wrap(s: ort.InferenceSession, device: Device): Session {
+function wrap(s: ort.InferenceSession, device: Device, o: Settings): Session {
+  // ORT writes the profile only on endProfiling; at exit, so that a profiled run needs no extra call.
+  if (o.profilePrefix) process.once('exit', () => s.endProfiling());
   const runOptions: ort.InferenceSession.RunOptions = { logSeverityLevel: QUIET };
   return {
     device,
