@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingIo, tempDir } from '../test/helpers.js';
@@ -132,12 +132,22 @@ describe('argument validation', () => {
     expect(r.err).toContain('--dim: must be a multiple of --heads (3)');
   });
 
-  it('says a job without a runner is not available yet, in one line, and exits 2', async () => {
-    const r = await run('ppo', '--policy', 'p', '--reward-model', 'rm', '--prompts', 'x');
+  it('reports a missing input file of a job in one line, exits 2, and writes no run directory', async () => {
+    const dir = tempDir();
+    const r = await run(
+      'ppo',
+      '--policy',
+      'p',
+      '--reward-model',
+      'rm',
+      '--prompts',
+      join(dir, 'none.jsonl'),
+      '--out',
+      join(dir, 'run'),
+    );
     expect(r.code).toBe(2);
-    expect(r.err.trim().split('\n')).toEqual([
-      'rlhf ppo: not available yet: the ppo job is not wired into this build of rlhf',
-    ]);
+    expect(r.err.trim().split('\n')).toEqual([`error: prompts file not found: ${join(dir, 'none.jsonl')}`]);
+    expect(existsSync(join(dir, 'run'))).toBe(false);
   });
 
   it('rejects an unknown command', async () => {

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { EventSink, JobControl, JobKind } from './protocol.js';
+import { workerRunner } from './worker-runner.js';
 
 /** Starts a job; the job reports through `sink` and obeys `control` between steps. */
 export type JobRunner = (
@@ -161,3 +162,7 @@ export const jobSpecs: Record<JobKind, CommandSpec> = {
   'train-rm': { summary: 'train a Bradley-Terry reward model on preference pairs', schema: trainRmOptions },
   ppo: { summary: 'RL fine-tuning against a reward model (PPO, REINFORCE, RLOO, GRPO)', schema: ppoOptions },
 };
+
+// The real runners, each on a worker thread (worker-runner.ts); their modules load only when a job starts.
+for (const kind of jobKinds)
+  jobs[kind] = workerRunner(kind, async () => (await import('./runners.js')).runners[kind]);

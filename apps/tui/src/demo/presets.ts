@@ -1,0 +1,90 @@
+/**
+ * The demo's two presets. `default` is sized to finish in under 10 minutes on 2 CPU cores on a first run;
+ * `ci` is a reduced run for the test suite (under 3 minutes). Stages are cached in the run directory.
+ */
+import type { PPOConfig } from '@rlhfkit/ppo';
+
+export interface DemoPreset {
+  /** BPE vocabulary size. */
+  vocabSize: number;
+  model: { nLayer: number; nHead: number; nEmbd: number; nPositions: number };
+  pretrain: { steps: number; batchSize: number; contextLength: number; lr: number; stepsPerRun: number };
+  /**
+   * Preference pairs: prompts sampled; samplesPerPrompt completions each, of which the gold-best and gold-worst
+   * form the pair (ties are dropped); prompt words; completion tokens; Bradley-Terry label noise τ.
+   */
+  pairs: {
+    prompts: number;
+    samplesPerPrompt: number;
+    promptWords: number;
+    maxNewTokens: number;
+    temperature: number;
+    noise: number;
+    evalFraction: number;
+  };
+  rewardModel: { epochs: number; batchSize: number; lr: number };
+  ppo: Partial<PPOConfig>;
+  /** Held-out prompts and samples per prompt for the before/after evaluation. */
+  evaluation: { prompts: number; samplesPerPrompt: number };
+}
+
+const defaultPreset: DemoPreset = {
+  vocabSize: 2048,
+  model: { nLayer: 4, nHead: 4, nEmbd: 128, nPositions: 64 },
+  pretrain: { steps: 1000, batchSize: 32, contextLength: 64, lr: 3e-3, stepsPerRun: 10 },
+  pairs: {
+    prompts: 2400,
+    samplesPerPrompt: 4,
+    promptWords: 4,
+    maxNewTokens: 20,
+    temperature: 1,
+    noise: 0.5,
+    evalFraction: 0.15,
+  },
+  rewardModel: { epochs: 2, batchSize: 32, lr: 1e-3 },
+  ppo: {
+    algorithm: 'ppo',
+    iterations: 60,
+    promptsPerIteration: 32,
+    groupSize: 1,
+    minibatchSize: 16,
+    ppoEpochs: 4,
+    maxNewTokens: 20,
+    lr: 3e-4,
+    klCoef: 0.05,
+    checkpointEvery: 10,
+  },
+  evaluation: { prompts: 96, samplesPerPrompt: 2 },
+};
+
+const ciPreset: DemoPreset = {
+  vocabSize: 768,
+  model: { nLayer: 3, nHead: 3, nEmbd: 96, nPositions: 48 },
+  pretrain: { steps: 800, batchSize: 16, contextLength: 48, lr: 3e-3, stepsPerRun: 10 },
+  pairs: {
+    prompts: 1200,
+    samplesPerPrompt: 4,
+    promptWords: 4,
+    maxNewTokens: 16,
+    temperature: 1,
+    noise: 0.5,
+    evalFraction: 0.15,
+  },
+  rewardModel: { epochs: 2, batchSize: 16, lr: 1e-3 },
+  ppo: {
+    algorithm: 'ppo',
+    iterations: 30,
+    promptsPerIteration: 16,
+    groupSize: 1,
+    minibatchSize: 8,
+    ppoEpochs: 4,
+    maxNewTokens: 16,
+    lr: 5e-4,
+    klCoef: 0.05,
+    checkpointEvery: 10,
+  },
+  evaluation: { prompts: 64, samplesPerPrompt: 2 },
+};
+
+export const presets = { default: defaultPreset, ci: ciPreset } as const;
+export type PresetName = keyof typeof presets;

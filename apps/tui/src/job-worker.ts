@@ -1,0 +1,29 @@
+/**
+ * The worker side of a job: runs one runner off the main thread (session.run is synchronous native code and
+ * would freeze the UI), forwards its events, and obeys control messages.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { JobControl, JobEvent, JobKind } from './protocol.js';
+import { runners } from './runners.js';
+
+export type ToWorker = { control: keyof JobControl };
+export type FromWorker =
+  | { type: 'event'; event: JobEvent }
+  | { type: 'done'; summary: Record<string, unknown> }
+  | { type: 'error'; name: string; message: string };
+
+const port = parentPort;
+if (port) {
+  const { kind, options } = workerData as { kind: JobKind; options: Record<string, unknown> };
+  const post = (m: FromWorker) => port.postMessage(m);
+  try {
+    const { control, done } = runners[kind](options, (event) => post({ type: 'event', event }));
+    port.on('message', (m: ToWorker) => control[m.control]());
+    done.then(
+      (summary) => post({ type: 'done', summary }),
+      (err: Error) => post({ type: 'error', name: err.name, message: err.message }),
+    );
+  } catch (err) {
+    post({ type: 'error', name: (err as Error).name, message: (err as Error).message });
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The job runners: each turns validated CLI options into a call of a package API. No training math here.
+ * These run wherever they are called; worker-runner.ts moves them off the main thread.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CausalLM,
+  gptConfig,
+  initParams,
+  JobSwitch,
+  loadCausalLM,
+  pretrain,
+  pretrainDefaults,
+  RunLog,
+  Tokenizer,
+  textData,
+} from '@rlhfkit/model';
+import { loadPrompts, ppoConfig, rewardModelScorer, runPPO } from '@rlhfkit/ppo';
+import {
+  loadPreferences,
+  RewardModel,
+  rewardTrainDefaults,
+  splitPreferences,
+  trainRewardModel,
+} from '@rlhfkit/reward-model';
+import { runDemo } from './demo/demo.js';
+import type { JobRunner } from './jobs.js';
+import type { JobKind } from './protocol.js';
+
+/** Errors that are the user's to fix: the CLI prints the message only and exits 2. */
+const userErrors = new Set([
+  'DataError',
+  'PromptsError',
+  'PPOConfigError',
+  'CheckpointError',
+  'ConfigError',
+  'SafetensorsError',
+  'UsageError',
+]);
+
+export function asUserError(err: unknown): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (userErrors.has(e.name) || (e as NodeJS.ErrnoException).code === 'ENOENT') e.name = 'UsageError';
+  return e;
+}
+
+const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+const outDir = (o: Record<string, unknown>, kind: string) =>
+  (o['out'] as string | undefined) ?? join('runs', `${kind}-${stamp()}`);
+
+/**
+ * Run a job: `prepare` reads and validates every input first (a user error there creates no run directory),
+ * then `body` trains, with run.json recording the status.
+ */
+function start<I>(
+  kind: JobKind,
+  o: Record<string, unknown>,
+  prepare: () => Promise<I>,
+  body: (inputs: I, out: string, control: JobSwitch) => Promise<Record<string, unknown>>,
+) {
+  const control = new JobSwitch();
+  const out = outDir(o, kind);
+  const done = (async () => {
+    const inputs = await prepare().catch((err: unknown) => Promise.reject(asUserError(err)));
+    const log = new RunLog(out);
+    const status = (s: string, extra: Record<string, unknown> = {}) =>
+      log.writeJson('run.json', {
+        kind,
+        status: s,
+        updatedAt: new Date().toISOString(),
+        config: o,
+        ...extra,
+      });
+    status('running');
+    try {
+      const summary = await body(inputs, out, control);
+      const final = control.stopRequested ? 'stopped' : 'done';
+      status(final);
+      if (final === 'done') log.writeJson('summary.json', summary);
+      return { out, status: final, ...summary };
+    } catch (err) {
+      status('failed', { error: String(err) });
+      throw asUserError(err);
+    }
+  })();
+  return { control, done };
+}
+
+async function readTrainingText(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8');
+  if (!path.endsWith('.jsonl')) return [text];
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .map((l, i) => {
+      const v = JSON.parse(l) as { text?: unknown };
+      if (typeof v.text !== 'string')
+        throw Object.assign(new Error(`${path}:${i + 1}: field "text" must be a string`), {
+          name: 'UsageError',
+        });
+      return v.text;
+    });
+}
+
+export const runners: Record<JobKind, JobRunner> = {
+  demo: (o, sink) => {
+    const control = new JobSwitch();
+    const out = outDir(o, 'demo');
+    const opts = {
+      preset: (o['preset'] as 'default' | 'ci') ?? 'default',
+      out,
+      seed: (o['seed'] as number) ?? 0,
+      device: (o['device'] as 'cpu' | 'cuda') ?? 'cpu',
+      allowCpuFallback: Boolean(o['allowCpuFallback']),
+      ...(o['threads'] ? { threads: o['threads'] as number } : {}),
+    };
+    return {
+      control,
+      done: runDemo(opts, sink, control).catch((e: unknown) => Promise.reject(asUserError(e))),
+    };
+  },
+
+  pretrain: (o, sink) =>
+    start(
+      'pretrain',
+      o,
+      () => readTrainingText(o['data'] as string),
+      async (texts, out, control) => {
+        const tok = Tokenizer.train(texts, {
+          vocabSize: o['vocabSize'] as number,
+          modelMaxLength: o['ctx'] as number,
+        });
+        const ids = texts.flatMap((t) => [...tok.encode(t), tok.eosTokenId]);
+        const cut = Math.floor(ids.length * 0.95);
+        const config = gptConfig({
+          nLayer: o['layers'] as number,
+          nHead: o['heads'] as number,
+          nEmbd: o['dim'] as number,
+          nPositions: o['ctx'] as number,
+          vocabSize: tok.vocabSize,
+          bosTokenId: tok.bosTokenId,
+          eosTokenId: tok.eosTokenId,
+        });
+        const steps = Math.ceil((o['steps'] as number) / 10) * 10;
+        const lm = new CausalLM(config, initParams(config, o['seed'] as number), {}, {}, tok);
+        const res = await pretrain(
+          lm,
+          textData(ids.slice(0, cut)),
+          {
+            ...pretrainDefaults,
+            steps,
+            batchSize: o['batch'] as number,
+            contextLength: o['ctx'] as number,
+            lr: o['lr'] as number,
+            minLr: (o['lr'] as number) / 10,
+            warmupSteps: Math.ceil(steps / 20),
+            evalEvery: Math.ceil(steps / 5),
+            seed: o['seed'] as number,
+          },
+          { runDir: out, evalData: textData(ids.slice(cut)), sink, control },
+        );
+        if (!res.stopped) await res.lm.save(join(out, 'model'));
+        return { model: join(out, 'model'), eval_loss: res.evalLoss, eval_perplexity: res.perplexity };
+      },
+    ),
+
+  'train-rm': (o, sink) =>
+    start(
+      'train-rm',
+      o,
+      async () => {
+        const records = await loadPreferences(o['data'] as string);
+        const base = await loadCausalLM(o['base'] as string);
+        if (!base.tokenizer) throw usage(`${o['base']}: no tokenizer.json in the base model directory`);
+        const split = splitPreferences(records, {
+          evalFraction: o['evalFraction'] as number,
+          seed: o['seed'] as number,
+        });
+        return { split, base, tokenizer: base.tokenizer };
+      },
+      async ({ split, base }, out, control) => {
+        const res = await trainRewardModel(
+          base,
+          split.train,
+          {
+            ...rewardTrainDefaults,
+            epochs: o['epochs'] as number,
+            lr: o['lr'] as number,
+            batchSize: Math.min(o['batch'] as number, split.train.length),
+            maxLength: base.config.nPositions,
+            seed: o['seed'] as number,
+          },
+          { evalRecords: split.eval, runDir: out, sink, control },
+        );
+        const evalMetrics = res.eval ? Object.entries(res.eval).map(([k, v]) => [`eval_${k}`, v]) : [];
+        return { model: join(out, 'model'), ...Object.fromEntries(evalMetrics) };
+      },
+    ),
+
+  ppo: (o, sink) =>
+    start(
+      'ppo',
+      o,
+      async () => {
+        const critic = o['algorithm'] !== 'rloo' && o['algorithm'] !== 'grpo';
+        const groupSize = critic ? 1 : (o['groupSize'] as number);
+        const batch = o['batch'] as number;
+        const config = ppoConfig({
+          algorithm: o['algorithm'] as 'ppo',
+          iterations: o['iterations'] as number,
+          groupSize,
+          promptsPerIteration: batch / groupSize,
+          minibatchSize: Math.min(8, batch),
+          klCoef: o['klCoef'] as number,
+          seed: o['seed'] as number,
+        });
+        const prompts = await loadPrompts(o['prompts'] as string);
+        const policy = await loadCausalLM(o['policy'] as string);
+        const rm = await RewardModel.load(o['rewardModel'] as string);
+        return { config, prompts, policy, rm };
+      },
+      async ({ config, prompts, policy, rm }, out, control) => {
+        const scorer = rewardModelScorer(rm);
+        const res = await runPPO({ config, policy, scorer, prompts, runDir: out, sink, control });
+        return {
+          policy: join(out, 'policy'),
+          iterations: res.history.length,
+          final: res.history.at(-1) ?? {},
+        };
+      },
+    ),
+};
+
+const usage = (message: string) => Object.assign(new Error(message), { name: 'UsageError' });
