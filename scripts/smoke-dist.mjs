@@ -8,7 +8,10 @@ const pkgs = ['engine', 'core', 'model', 'reward-model', 'ppo'];
 for (const p of pkgs) {
   // Resolve from the TUI, which depends on every package.
   const code = `import('@rlhfkit/${p}').then(m => { if (Object.keys(m).length === 0) process.exit(3) })`;
-  execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: `${root}/apps/tui`, stdio: 'inherit' });
+  execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: `${root}/apps/tui`,
+    stdio: 'inherit',
+  });
 }
 const help = execFileSync(process.execPath, [`${root}/apps/tui/dist/cli.js`, '--help'], { encoding: 'utf8' });
 if (!help.includes('rlhf')) throw new Error(`rlhf --help printed no usage:\n${help}`);
