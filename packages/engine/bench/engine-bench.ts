@@ -2,8 +2,8 @@
  * The engine benchmark (`pnpm bench engine`): one JSON line per measurement on stdout.
  *   1. matmul GFLOP/s at a few shapes (the reference rate of this machine and thread count);
  *   2. an MLP training step whose matmuls dominate (forward, backward and AdamW in one Trainer run), its
- *      GFLOP/s and its ratio to the matmul rate at the model's shape, the two timed alternately;
- *   3. the same for a transformer block (B 16, T 128, C 256, 4 heads).
+ *      GFLOP/s and its ratio to the matmul rate at the model's shape, timed around it;
+ *   3. the same for a pre-LN transformer block (B 16, T 128, C 256, 4 heads, GELU MLP of width 4C).
  * Each figure is the median of --runs timed runs after warm-up runs. GFLOP/s of a train step count the
  * matmul FLOPs the step executes (2 per multiply-add); `model_gflops_6pb` also gives the 6·params·batch
  * convention (plus 12·B·T²·C for attention), which counts a backward matmul the MLP's first layer skips:
@@ -23,6 +23,7 @@ import {
   causalAttention,
   configureRuntime,
   type FloatArray,
+  gelu,
   layerNorm,
   matmul,
   mul,
@@ -89,8 +90,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Median wall time of fn in ms, after warm-up calls (the first builds the session). */
-async function timeMs(fn: () => Promise<unknown>, runs: number, warmup = 2): Promise<number> {
+/** Wall times of fn in ms, after warm-up calls (the first builds the session). */
+async function samples(fn: () => Promise<unknown>, runs: number, warmup = 2): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -98,7 +99,7 @@ async function timeMs(fn: () => Promise<unknown>, runs: number, warmup = 2): Pro
     await fn();
     times.push(performance.now() - t0);
   }
-  return median(times);
+  return times;
 }
 
 /** Seeded uniform values in [-scale, scale) (mulberry32). */
@@ -140,7 +141,7 @@ function matmulRun(m: number, k: number, n: number): () => Promise<unknown> {
 
 /** GFLOP/s of one (m, k) @ (k, n) product. */
 async function benchMatmul(m: number, k: number, n: number): Promise<void> {
-  const ms = await timeMs(matmulRun(m, k, n), Math.max(args.runs, 15), 3);
+  const ms = median(await samples(matmulRun(m, k, n), Math.max(args.runs, 15), 3));
   const gflops = (2 * m * k * n) / ms / 1e6;
   emit({ bench: 'matmul', m, k, n, threads: args.threads, gflops: round(gflops), ms: round(ms, 2) });
 }
@@ -161,8 +162,7 @@ interface TrainBench {
 
 /**
  * Time Trainer.run (k optimizer steps per run) and report per-step GFLOP/s against the matmul rate at the
- * model's main shape. The two are timed alternately, run for run, so that a change in the machine's load
- * (other processes) moves both medians alike and the ratio stays meaningful.
+ * model's main shape, timed just before and just after, so that the ratio compares like with like.
  */
 async function benchTrainStep(b: TrainBench, k: number, [m, kk, n]: [number, number, number]): Promise<void> {
   const names = Object.keys(b.params);
@@ -192,14 +192,13 @@ async function benchTrainStep(b: TrainBench, k: number, [m, kk, n]: [number, num
     loss = (await trainer.run(feeds))['loss']!.at(-1)!;
   };
   const reference = matmulRun(m, kk, n);
-  await timeMs(step, 0); // warm-up: builds the sessions
-  await timeMs(reference, 0);
-  const stepTimes: number[] = [];
-  const matmulTimes: number[] = [];
-  for (let i = 0; i < args.runs; i++) {
-    stepTimes.push(await timeMs(step, 1, 0));
-    for (let j = 0; j < 3; j++) matmulTimes.push(await timeMs(reference, 1, 0));
-  }
+  // The reference matmul is timed in a block before and a block after the step, not run for run: each
+  // session has its own ORT thread pool, whose threads spin for a while after a run and would slow the
+  // other session's next run on a 2-core machine.
+  const before = await samples(reference, 2 * args.runs, 3);
+  const stepTimes = await samples(step, args.runs, 2);
+  const after = await samples(reference, 2 * args.runs, 3);
+  const matmulTimes = [...before, ...after];
   if (!Number.isFinite(loss)) throw new Error(`${b.name}: the loss is not finite (${loss})`);
   const ms = median(stepTimes) / k;
   const gflops = b.flops / ms / 1e6;
@@ -222,7 +221,7 @@ async function benchTrainStep(b: TrainBench, k: number, [m, kk, n]: [number, num
 // ---- 2. an MLP whose matmuls dominate ----
 
 function mlp(batch: number, width: number): TrainBench {
-  const p = width * width + width;
+  const perLayer = width * width + width;
   return {
     name: 'mlp_train_step',
     params: { w1: [width, width], b1: [width], w2: [width, width], b2: [width] },
@@ -235,7 +234,7 @@ function mlp(batch: number, width: number): TrainBench {
     },
     // Forward 2 products; backward dW2, dH and dW1 (x is data: no dX). 2 FLOPs per multiply-add.
     flops: 5 * 2 * batch * width * width,
-    modelFlops: 6 * 2 * p * batch,
+    modelFlops: 6 * 2 * perLayer * batch,
     extra: { batch, widths: [width, width, width] },
   };
 }
@@ -273,7 +272,7 @@ function block(B: number, T: number, C: number, H: number): TrainBench {
       const att = causalAttention(heads(part(qkv, 0)), heads(part(qkv, 1)), heads(part(qkv, 2))); // (B, H, T, D)
       const merged = reshape(transpose(att, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
       const x1 = add(x, add(matmul(merged, p['wo']!), p['bo']!)); // (B, T, C)
-      const fc = tanh(add(matmul(layerNorm(x1, p['ln2g']!, p['ln2b']!), p['wfc']!), p['bfc']!)); // (B, T, 4C)
+      const fc = gelu(add(matmul(layerNorm(x1, p['ln2g']!, p['ln2b']!), p['wfc']!), p['bfc']!)); // (B, T, 4C)
       const x2 = add(x1, add(matmul(fc, p['wproj']!), p['bproj']!)); // (B, T, C)
       const err = sub(x2, b['y']!);
       return reduceMean(mul(err, err));
