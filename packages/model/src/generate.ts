@@ -20,6 +20,7 @@ import {
   padZeros,
   type RuntimeOptions,
   reshape,
+  scatterAdd,
   slice,
   softmax,
   sub,
@@ -85,6 +86,7 @@ export function compileGenerate(
         const col = add(iter, P); // the cache column this token is written to
         const hit = equal(cols, col); // (L) bool
         const newMask = where(reshape(hit, [1, L]), 1, mask); // (B, L)
+        const colIndex = expand(reshape(col, [1, 1, 1, 1]), [B, H, 1, D]); // (B, H, 1, D) int64
         let h = reshape(add(gather(p['wte.weight']!, tok, 0), gather(p['wpe.weight']!, pos, 0)), [
           B,
           1,
@@ -95,9 +97,11 @@ export function compileGenerate(
           const a = layerNorm(h, p[`h.${i}.ln_1.weight`]!, p[`h.${i}.ln_1.bias`]!, c.layerNormEpsilon);
           const qkv = add(matmul(a, p[`h.${i}.attn.c_attn.weight`]!), p[`h.${i}.attn.c_attn.bias`]!);
           const [q, k, v] = qkvHeads(qkv, c); // (B, H, 1, D)
-          const at = reshape(hit, [1, 1, L, 1]);
-          const K = where(at, expand(k, [B, H, L, D]), kv[2 * i]!);
-          const V = where(at, expand(v, [B, H, L, D]), kv[2 * i + 1]!);
+          // Write this token's k and v into cache column `col`. That column is still zero (caches start as
+          // zeros past the prompt), so a scatter-add is a write, and it costs one copy of the cache instead of
+          // a broadcast select over all of it.
+          const K = scatterAdd(kv[2 * i]!, colIndex, k, 2);
+          const V = scatterAdd(kv[2 * i + 1]!, colIndex, v, 2);
           newKv.push(K, V);
           const scores = mul(matmul(q, transpose(K, [0, 1, 3, 2])), 1 / Math.sqrt(D)); // (B, H, 1, L)
           const bias = mul(sub(1, reshape(newMask, [B, 1, 1, L])), -1e9);
