@@ -144,46 +144,43 @@ export async function runDemo(
     .shuffle(sentencePrompts(corpus.heldOut, p.pairs.promptWords))
     .slice(0, p.evaluation.prompts);
   await stage('pairs', async (dir) => {
-    const pairs: PreferenceRecord[] = [];
     const label = new Rng(o.seed + 2);
     const prompts = trainPrompts.slice(0, p.pairs.prompts);
-    let ties = 0;
     const k = p.pairs.samplesPerPrompt;
+    const groups: PreferenceRecord[][] = [];
+    let ties = 0;
     for (let i = 0; i < prompts.length; i += 16) {
       const chunk = prompts.slice(i, i + 16);
       const rows = chunk.flatMap((q) => Array.from({ length: k }, () => tok.encode(q)));
-      const gen = await base.generate(rows, {
-        maxNewTokens: p.pairs.maxNewTokens,
-        temperature: p.pairs.temperature,
-        seed: o.seed * 7919 + i,
-      });
+      const gen = await base.generate(rows, { maxNewTokens: p.pairs.maxNewTokens, temperature: p.pairs.temperature, seed: o.seed * 7919 + i });
       chunk.forEach((prompt, j) => {
-        const texts = gen
-          .slice(j * k, (j + 1) * k)
-          .map((t) => tok.decode(t.filter((x) => x !== tok.eosTokenId)));
-        const golds = texts.map(goldScore);
-        const [hi, lo] = [golds.indexOf(Math.max(...golds)), golds.indexOf(Math.min(...golds))];
-        if (golds[hi] === golds[lo]) {
-          ties++;
-          return;
+        const texts = gen.slice(j * k, (j + 1) * k).map((t) => tok.decode(t.filter((x) => x !== tok.eosTokenId)));
+        const ranked = texts.map((text) => ({ text, gold: goldScore(text) })).sort((x, y) => y.gold - x.gold);
+        const group: PreferenceRecord[] = [];
+        for (let r = 0; r < Math.min(p.pairs.pairsPerPrompt, Math.floor(k / 2)); r++) {
+          const [hi, lo] = [ranked[r]!, ranked[k - 1 - r]!];
+          if (hi.gold === lo.gold || hi.text === lo.text) {
+            ties++;
+            continue;
+          }
+          // Which of the two is "a" is a coin flip; a Bradley-Terry labeller then prefers a with
+          // probability σ((g_a − g_b) / τ).
+          const [a, b] = label.next() < 0.5 ? [hi, lo] : [lo, hi];
+          const aWins = label.next() < 1 / (1 + Math.exp(-(a.gold - b.gold) / p.pairs.noise));
+          const [w, l] = aWins ? [a, b] : [b, a];
+          group.push({ prompt, chosen: w.text, rejected: l.text, margin: 0, line: 0 });
         }
-        // Shuffle which is "a", then label by a Bradley-Terry labeller: P(a preferred) = σ((g_a − g_b) / τ).
-        const [a, b] = label.next() < 0.5 ? [hi, lo] : [lo, hi];
-        const aWins = label.next() < 1 / (1 + Math.exp(-(golds[a]! - golds[b]!) / p.pairs.noise));
-        const [w, l] = aWins ? [a, b] : [b, a];
-        pairs.push({ prompt, chosen: texts[w]!, rejected: texts[l]!, margin: 0, line: pairs.length + 1 });
+        if (group.length) groups.push(group);
       });
-      sink({
-        type: 'progress',
-        stage: 'pairs',
-        step: Math.min(i + 16, prompts.length),
-        total: prompts.length,
-      });
+      sink({ type: 'progress', stage: 'pairs', step: Math.min(i + 16, prompts.length), total: prompts.length });
     }
-    const nEval = Math.max(1, Math.round(pairs.length * p.pairs.evalFraction));
-    await writePreferences(join(dir, 'prefs-eval.jsonl'), pairs.slice(0, nEval));
-    await writePreferences(join(dir, 'prefs.jsonl'), pairs.slice(nEval));
-    return { pairs: pairs.length, ties_skipped: ties, eval_pairs: nEval };
+    // Held-out pairs come from held-out prompts, so evaluation never sees a prompt the reward model trained on.
+    const nEval = Math.max(1, Math.round(groups.length * p.pairs.evalFraction));
+    const evalPairs = groups.slice(0, nEval).flat();
+    const trainPairs = groups.slice(nEval).flat();
+    await writePreferences(join(dir, 'prefs-eval.jsonl'), evalPairs);
+    await writePreferences(join(dir, 'prefs.jsonl'), trainPairs);
+    return { pairs: trainPairs.length + evalPairs.length, ties_skipped: ties, eval_pairs: evalPairs.length };
   });
   if (control.stopRequested) return finish('stopped');
 

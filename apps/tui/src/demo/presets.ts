@@ -10,12 +10,14 @@ export interface DemoPreset {
   model: { nLayer: number; nHead: number; nEmbd: number; nPositions: number };
   pretrain: { steps: number; batchSize: number; contextLength: number; lr: number; stepsPerRun: number };
   /**
-   * Preference pairs: prompts sampled; samplesPerPrompt completions each, of which the gold-best and gold-worst
-   * form the pair (ties are dropped); prompt words; completion tokens; Bradley-Terry label noise τ.
+   * Preference pairs: prompts sampled; samplesPerPrompt completions each, sorted by gold score and paired
+   * outside-in (best with worst, second with second-worst, …) up to pairsPerPrompt pairs, ties dropped;
+   * prompt words; completion tokens; Bradley-Terry label noise τ; share of prompts held out for evaluation.
    */
   pairs: {
     prompts: number;
     samplesPerPrompt: number;
+    pairsPerPrompt: number;
     promptWords: number;
     maxNewTokens: number;
     temperature: number;
@@ -33,15 +35,16 @@ const defaultPreset: DemoPreset = {
   model: { nLayer: 4, nHead: 4, nEmbd: 128, nPositions: 64 },
   pretrain: { steps: 1000, batchSize: 32, contextLength: 64, lr: 3e-3, stepsPerRun: 10 },
   pairs: {
-    prompts: 2800,
+    prompts: 2000,
     samplesPerPrompt: 8,
+    pairsPerPrompt: 2,
     promptWords: 4,
     maxNewTokens: 20,
     temperature: 1,
     noise: 0.5,
     evalFraction: 0.15,
   },
-  rewardModel: { epochs: 3, batchSize: 32, lr: 1e-3 },
+  rewardModel: { epochs: 2, batchSize: 32, lr: 1e-3 },
   ppo: {
     algorithm: 'ppo',
     iterations: 60,
@@ -58,19 +61,20 @@ const defaultPreset: DemoPreset = {
 };
 
 const ciPreset: DemoPreset = {
-  vocabSize: 768,
-  model: { nLayer: 3, nHead: 3, nEmbd: 96, nPositions: 48 },
-  pretrain: { steps: 800, batchSize: 16, contextLength: 48, lr: 3e-3, stepsPerRun: 10 },
+  vocabSize: 1024,
+  model: { nLayer: 4, nHead: 4, nEmbd: 128, nPositions: 48 },
+  pretrain: { steps: 800, batchSize: 32, contextLength: 48, lr: 4e-3, stepsPerRun: 10 },
   pairs: {
-    prompts: 1600,
+    prompts: 800,
     samplesPerPrompt: 8,
+    pairsPerPrompt: 3,
     promptWords: 4,
     maxNewTokens: 16,
     temperature: 1,
     noise: 0.5,
     evalFraction: 0.15,
   },
-  rewardModel: { epochs: 3, batchSize: 16, lr: 1e-3 },
+  rewardModel: { epochs: 2, batchSize: 32, lr: 1e-3 },
   ppo: {
     algorithm: 'ppo',
     iterations: 30,
