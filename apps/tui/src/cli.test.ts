@@ -150,6 +150,35 @@ describe('argument validation', () => {
     expect(existsSync(join(dir, 'run'))).toBe(false);
   });
 
+  it('rejects each malformed preference file with one clear line and exit 2, never a stack trace', async () => {
+    const dir = tempDir();
+    const cases: Array<[string, string, string]> = [
+      ['bad-json.jsonl', '{"chosen": "a", "rejected": "b"}\n{"chosen": "a",\n', 'bad-json.jsonl:2'],
+      ['missing.jsonl', '{"chosen": "a"}\n', 'missing field "rejected"'],
+      ['empty.jsonl', '', 'has no records'],
+      ['types.jsonl', '{"chosen": 3, "rejected": "b"}\n', 'field "chosen" must be a string'],
+      ['huge.jsonl', `{"chosen": "${'x'.repeat(50 * 1024 * 1024)}", "rejected": "b"}\n`, 'huge.jsonl:1'],
+    ];
+    for (const [name, text, expected] of cases) {
+      writeFileSync(join(dir, name), text);
+      const r = await run(
+        'train-rm',
+        '--data',
+        join(dir, name),
+        '--base',
+        join(dir, 'none'),
+        '--out',
+        join(dir, `run-${name}`),
+      );
+      expect(r.code, name).toBe(2);
+      const lines = r.err.trim().split('\n');
+      expect(lines, name).toHaveLength(1);
+      expect(lines[0], name).toContain(expected);
+      expect(r.err, name).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(dir, `run-${name}`)), name).toBe(false);
+    }
+  });
+
   it('rejects an unknown command', async () => {
     const r = await run('train');
     expect(r.code).toBe(2);

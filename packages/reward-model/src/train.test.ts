@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, valueAndGrad } from '@rlhfkit/engine';
-import { CausalLM, gptConfig, initParams, Tokenizer } from '@rlhfkit/model';
+import { CausalLM, gptConfig, initParams, JobSwitch, Tokenizer } from '@rlhfkit/model';
 import { describe, expect, it } from 'vitest';
 import type { PreferenceRecord } from './data.js';
 import { bradleyTerryLoss } from './loss.js';
@@ -62,6 +62,29 @@ describe('reward model training', () => {
       ' the sea ship man went to old whale day a',
     ]);
     expect(hi!).toBeGreaterThan(lo!);
+  });
+
+  it('resumes a stopped run from its checkpoint to the same parameters as an uninterrupted run', async () => {
+    const train = makePairs(64, 5);
+    const tok = Tokenizer.train([...good, ...other, 'Say:'].join(' ').repeat(20), { vocabSize: 300 });
+    const config = gptConfig({ nLayer: 1, nHead: 2, nEmbd: 16, vocabSize: tok.vocabSize, nPositions: 32, bosTokenId: tok.bosTokenId, eosTokenId: tok.eosTokenId });
+    const cfg = { ...rewardTrainDefaults, epochs: 2, batchSize: 8, maxLength: 32 };
+    const base = () => new CausalLM(config, initParams(config, 9), {}, {}, tok);
+    const full = await trainRewardModel(base(), train, cfg);
+    const dir = mkdtempSync(join(tmpdir(), 'rm-resume-'));
+    const control = new JobSwitch();
+    const first = await trainRewardModel(base(), train, cfg, {
+      runDir: dir,
+      control,
+      sink: (e) => {
+        if (e.type === 'progress' && e.step === 11) control.stop();
+      },
+    });
+    expect(first.stopped).toBe(true);
+    const resumed = await trainRewardModel(base(), train, cfg, { runDir: dir });
+    expect(resumed.stopped).toBe(false);
+    for (const [k, v] of Object.entries(full.rm.lm.params)) expect(resumed.rm.lm.params[k]).toEqual(v);
+    expect(resumed.rm.lm.heads['score_head.weight']).toEqual(full.rm.lm.heads['score_head.weight']);
   });
 
   it('passes a float64 finite-difference check of the Bradley-Terry loss gradient', async () => {
