@@ -3,7 +3,8 @@ import { bucket, padLeft, padRight } from './batch.js';
 import { loadModelDir, type NamedTensors, saveModelDir } from './checkpoint-io.js';
 import type { GPTConfig } from './config.js';
 import { compileGenerate } from './generate.js';
-import { forwardHidden, type HostParams, headShapes, lmLogits, paramShapes } from './gpt.js';
+import { forwardHidden, type HostParams, lmLogits } from './gpt.js';
+import { headShapes, paramShapes } from './param-shapes.js';
 import { type SamplingConfig, samplingDefaults } from './sampling.js';
 import type { Tokenizer } from './tokenizer.js';
 

@@ -2,14 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  CheckpointError,
-  gpt2ParamShapes,
-  loadModelDir,
-  type NamedTensors,
-  saveModelDir,
-} from './checkpoint-io.js';
+import { CheckpointError, loadModelDir, type NamedTensors, saveModelDir } from './checkpoint-io.js';
 import { gptConfig } from './config.js';
+import { paramShapes } from './param-shapes.js';
 import { readSafetensors, type SafeTensor, writeSafetensors } from './safetensors.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -31,7 +26,7 @@ function randomParams(seed = 1): NamedTensors {
     return (s / 2 ** 31) * 2 - 1;
   };
   const out: NamedTensors = {};
-  for (const [name, shape] of gpt2ParamShapes(config)) {
+  for (const [name, shape] of new Map(Object.entries(paramShapes(config)))) {
     out[name] = { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next) };
   }
   return out;

@@ -24,6 +24,7 @@ import {
   toHFConfig,
   toHFGenerationConfig,
 } from './config.js';
+import { paramShapes } from './param-shapes.js';
 import { readSafetensors, type SafeTensor, writeSafetensors } from './safetensors.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -36,26 +37,6 @@ export interface ParamTensor {
 /** Parameters by name. */
 export type NamedTensors = Record<string, ParamTensor>;
 
-/** Every GPT-2 parameter name with its shape, in HF's order. */
-export function gpt2ParamShapes(c: GPTConfig): Map<string, number[]> {
-  const C = c.nEmbd;
-  const shapes = new Map<string, number[]>([
-    ['wte.weight', [c.vocabSize, C]],
-    ['wpe.weight', [c.nPositions, C]],
-  ]);
-  for (let i = 0; i < c.nLayer; i++) {
-    const h = `h.${i}`;
-    shapes.set(`${h}.ln_1.weight`, [C]).set(`${h}.ln_1.bias`, [C]);
-    shapes.set(`${h}.attn.c_attn.weight`, [C, 3 * C]).set(`${h}.attn.c_attn.bias`, [3 * C]);
-    shapes.set(`${h}.attn.c_proj.weight`, [C, C]).set(`${h}.attn.c_proj.bias`, [C]);
-    shapes.set(`${h}.ln_2.weight`, [C]).set(`${h}.ln_2.bias`, [C]);
-    shapes.set(`${h}.mlp.c_fc.weight`, [C, 4 * C]).set(`${h}.mlp.c_fc.bias`, [4 * C]);
-    shapes.set(`${h}.mlp.c_proj.weight`, [4 * C, C]).set(`${h}.mlp.c_proj.bias`, [C]);
-  }
-  shapes.set('ln_f.weight', [C]).set('ln_f.bias', [C]);
-  return shapes;
-}
-
 /** A checkpoint that does not fit its config; the message names the file and every problem. */
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
@@ -66,7 +47,7 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
 
 /** Throw unless `params` holds exactly the GPT-2 parameters of `c` with the right shapes and sizes. */
 export function checkParams(params: NamedTensors, c: GPTConfig, source: string): void {
-  const expected = gpt2ParamShapes(c);
+  const expected = new Map(Object.entries(paramShapes(c)));
   const problems: string[] = [];
   const missing = [...expected.keys()].filter((k) => !Object.hasOwn(params, k));
   if (missing.length > 0) problems.push(`missing tensors: ${missing.join(', ')}`);

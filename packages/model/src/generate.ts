@@ -30,7 +30,8 @@ import {
   zeros,
 } from '@rlhfkit/engine';
 import type { GPTConfig } from './config.js';
-import { forwardHidden, lmLogits, mlpResidual, type Params, paramShapes, qkvHeads } from './gpt.js';
+import { forwardHidden, lmLogits, mlpResidual, type Params, qkvHeads } from './gpt.js';
+import { paramShapes } from './param-shapes.js';
 import { type SamplingConfig, sampleTokens } from './sampling.js';
 
 export interface GenerateShape {

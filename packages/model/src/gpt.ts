@@ -12,48 +12,15 @@ import {
   matmul,
   Rng,
   reshape,
-  slice,
+  split,
   type Tensor,
   transpose,
 } from '@rlhfkit/engine';
 import type { GPTConfig } from './config.js';
+import { paramShapes } from './param-shapes.js';
 
 export type Params = Record<string, Tensor>;
 export type HostParams = Record<string, Float32Array>;
-
-/** Every backbone parameter of a config, with its shape, in a stable order. */
-export function paramShapes(c: GPTConfig): Record<string, number[]> {
-  const C = c.nEmbd;
-  const s: Record<string, number[]> = { 'wte.weight': [c.vocabSize, C], 'wpe.weight': [c.nPositions, C] };
-  for (let i = 0; i < c.nLayer; i++) {
-    const h = `h.${i}`;
-    Object.assign(s, {
-      [`${h}.ln_1.weight`]: [C],
-      [`${h}.ln_1.bias`]: [C],
-      [`${h}.attn.c_attn.weight`]: [C, 3 * C],
-      [`${h}.attn.c_attn.bias`]: [3 * C],
-      [`${h}.attn.c_proj.weight`]: [C, C],
-      [`${h}.attn.c_proj.bias`]: [C],
-      [`${h}.ln_2.weight`]: [C],
-      [`${h}.ln_2.bias`]: [C],
-      [`${h}.mlp.c_fc.weight`]: [C, 4 * C],
-      [`${h}.mlp.c_fc.bias`]: [4 * C],
-      [`${h}.mlp.c_proj.weight`]: [4 * C, C],
-      [`${h}.mlp.c_proj.bias`]: [C],
-    });
-  }
-  s['ln_f.weight'] = [C];
-  s['ln_f.bias'] = [C];
-  return s;
-}
-
-/** Shapes of the scalar heads read off the final hidden state. */
-export const headShapes = (c: GPTConfig): Record<string, number[]> => ({
-  'value_head.weight': [c.nEmbd, 1],
-  'value_head.bias': [1],
-  'score_head.weight': [c.nEmbd, 1],
-  'score_head.bias': [1],
-});
 
 /** GPT-2 initialisation: N(0, 0.02), residual projections scaled by 1/√(2·nLayer), norms 1, biases 0. */
 export function initParams(c: GPTConfig, seed: number, shapes = paramShapes(c)): HostParams {
@@ -90,8 +57,9 @@ const linear = (x: Tensor, p: Params, name: string) =>
 /** Split qkv (B, T, 3C) into q, k, v heads. */
 export function qkvHeads(qkv: Tensor, c: GPTConfig): [Tensor, Tensor, Tensor] {
   const C = c.nEmbd;
-  const part = (i: number) => heads(slice(qkv, [i * C], [(i + 1) * C], [2]), c.nHead);
-  return [part(0), part(1), part(2)];
+  // One split (its gradient is one concat; three slices would each pad back to 3C and be summed).
+  const [q, k, v] = split(qkv, [C, C, C], 2) as [Tensor, Tensor, Tensor];
+  return [heads(q, c.nHead), heads(k, c.nHead), heads(v, c.nHead)];
 }
 
 /** The MLP half of block i: x + c_proj(gelu(c_fc(ln_2(x)))). */

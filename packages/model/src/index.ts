@@ -13,7 +13,6 @@ export { CausalLM, type GenerateOptions, type Generation, loadCausalLM } from '.
 export {
   CheckpointError,
   checkParams,
-  gpt2ParamShapes,
   loadModelDir,
   type ModelDir,
   type NamedTensors,
@@ -36,12 +35,10 @@ export { compileGenerate, type GenerateShape } from './generate.js';
 export {
   forwardHidden,
   type HostParams,
-  headShapes,
   initParams,
   lmLogits,
   mlpResidual,
   type Params,
-  paramShapes,
   qkvHeads,
   scalarHead,
 } from './gpt.js';
@@ -58,6 +55,7 @@ export {
 } from './job.js';
 export { type LMBatch, type LMData, type SftExample, sftData, textData } from './lm-data.js';
 export { buildOnnxDecoder, exportOnnx } from './onnx-export.js';
+export { headShapes, paramShapes } from './param-shapes.js';
 export {
   lmLoss,
   type PretrainConfig,

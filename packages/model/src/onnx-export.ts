@@ -27,8 +27,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import type { CausalLM } from './causal-lm.js';
 import { type GPTConfig, toHFConfig, toHFGenerationConfig } from './config.js';
-import { type HostParams, paramShapes } from './gpt.js';
+import type { HostParams } from './gpt.js';
 import { assertFitsOneFile, Elem, OnnxGraphBuilder } from './onnx-graph-builder.js';
+import { paramShapes } from './param-shapes.js';
 import type { Tokenizer } from './tokenizer.js';
 
 const B = 'batch_size';

@@ -9,10 +9,10 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { Rng } from '@rlhfkit/engine';
 import { DataError, ioError } from './data-errors.js';
 import { readJsonlLines } from './jsonl.js';
 import { type PreferenceRecord, parsePreferenceRecord } from './preference-schema.js';
-import { mulberry32, shuffleInPlace } from './rng.js';
 
 export interface LoadPreferencesOptions {
   /** Longest accepted line in bytes, line ending excluded; longer lines fail without being read whole. */
@@ -87,7 +87,7 @@ export interface SplitOptions {
 }
 
 /**
- * Split records into train and held-out sets by a seeded shuffle (mulberry32). The eval set has
+ * Split records into train and held-out sets by a seeded shuffle (the engine's Rng). The eval set has
  * round(n * evalFraction) records, but at least 1 when evalFraction > 0 and n >= 2, and never all of them.
  * Both halves keep the input order; shuffling per epoch is the trainer's job. The two are disjoint and
  * together hold every input record (the same objects, not copies).
@@ -101,10 +101,7 @@ export function splitPreferences<T>(records: readonly T[], opts: SplitOptions): 
   const n = records.length;
   let nEval = Math.min(Math.round(n * evalFraction), Math.max(n - 1, 0)); // never all: training needs one
   if (evalFraction > 0 && n >= 2) nEval = Math.max(nEval, 1);
-  const order = shuffleInPlace(
-    Array.from({ length: n }, (_, i) => i),
-    mulberry32(seed),
-  );
+  const order = new Rng(seed).shuffle(Array.from({ length: n }, (_, i) => i));
   const isEval = new Uint8Array(n);
   for (const i of order.slice(0, nEval)) isEval[i] = 1;
   const train: T[] = [];

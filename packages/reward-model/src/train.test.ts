@@ -67,7 +67,15 @@ describe('reward model training', () => {
   it('resumes a stopped run from its checkpoint to the same parameters as an uninterrupted run', async () => {
     const train = makePairs(64, 5);
     const tok = Tokenizer.train([...good, ...other, 'Say:'].join(' ').repeat(20), { vocabSize: 300 });
-    const config = gptConfig({ nLayer: 1, nHead: 2, nEmbd: 16, vocabSize: tok.vocabSize, nPositions: 32, bosTokenId: tok.bosTokenId, eosTokenId: tok.eosTokenId });
+    const config = gptConfig({
+      nLayer: 1,
+      nHead: 2,
+      nEmbd: 16,
+      vocabSize: tok.vocabSize,
+      nPositions: 32,
+      bosTokenId: tok.bosTokenId,
+      eosTokenId: tok.eosTokenId,
+    });
     const cfg = { ...rewardTrainDefaults, epochs: 2, batchSize: 8, maxLength: 32 };
     const base = () => new CausalLM(config, initParams(config, 9), {}, {}, tok);
     const full = await trainRewardModel(base(), train, cfg);
