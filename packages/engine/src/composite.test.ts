@@ -108,6 +108,25 @@ describe('gelu', () => {
   it('passes a float64 gradient check', async () => {
     await gradCheck(({ x }) => gelu(x!), { x: uniform([2, 5], -4, 4, 12) });
   });
+
+  it('gives the same values and gradients in float32 (ORT Gelu kernel, fused rule) as in float64', async () => {
+    const x = uniform([4, 8], -5, 5, 22);
+    const w = uniform([4, 8], -1, 1, 23);
+    const loss: Fn = ({ x, w }) => reduceSum(mul(gelu(x!), w!));
+    const r64 = await valueAndGrad(loss, { x, w }, { wrt: ['x'] });
+    const r32 = await valueAndGrad(
+      loss,
+      { x: { data: x.data, shape: x.shape }, w: { data: w.data, shape: w.shape } },
+      {
+        wrt: ['x'],
+      },
+    );
+    expect(r32.value).toBeCloseTo(r64.value, 4);
+    expect(r32.grads['x']).toBeInstanceOf(Float32Array);
+    expect(Array.from(r32.grads['x']!)).toEqual(close(Array.from(r64.grads['x']!), 5));
+    const y = await run(({ x }) => gelu(x!), { x: { data: x.data, shape: x.shape } });
+    expect(y.data).toEqual(close(Array.from(x.data, Number).map(tanhGelu), 5));
+  });
 });
 
 describe('layerNorm', () => {
@@ -176,6 +195,15 @@ describe('softmax cross-entropy', () => {
       t: targets,
     });
     expect([...grads['x']!]).toEqual(close([1 / 6, 2 / 6, 3 / 6 - 1, 1 / 3 - 1, 1 / 3, 1 / 3]));
+  });
+
+  it('has the same gradient in float32 (the scatter runs in place on −g·softmax)', async () => {
+    const { grads } = await valueAndGrad(({ x, t }) => reduceSum(mul(gatheredLogProbs(x!, t!), 2)), {
+      x: { data: rows.data, shape: rows.shape },
+      t: targets,
+    });
+    expect(grads['x']).toBeInstanceOf(Float32Array);
+    expect([...grads['x']!]).toEqual(close([-2 / 6, -4 / 6, 2 - 6 / 6, 2 - 2 / 3, -2 / 3, -2 / 3], 6));
   });
 
   it('passes float64 gradient checks over (B, T, V) logits', async () => {

@@ -6,7 +6,7 @@
 import { normAxes } from './broadcast.js';
 import { abs, add, exp, log, minimum, mul, neg, sigmoid, sub, tanh } from './elementwise.js';
 import { apply1, currentGraph, type Primitive, type Tensor } from './graph.js';
-import { gatherElements } from './indexing.js';
+import { scatterAdd } from './indexing.js';
 import { matmul, reduceMax, reduceMean, reduceSum } from './reduce.js';
 import { reshape, stopGradient, transpose } from './shape.js';
 
@@ -65,9 +65,37 @@ export function logSigmoid(x: Tensor): Tensor {
   return add(value, sub(mul(x, slope), stopGradient(mul(x, slope))));
 }
 
-/** GPT-2's tanh GELU ("gelu_new"): ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+/**
+ * float32 GELU as one ONNX Gelu (approximate 'tanh') kernel: the composed form ran eight elementwise kernels
+ * over the MLP's widest activation in the forward pass, and its derivative, traced through them, about twenty.
+ */
+const Gelu: Primitive<Record<string, never>> = {
+  name: 'gelu',
+  infer: ([x]) => [{ dtype: x!.dtype, shape: [...x!.shape] }],
+  lower(e, n) {
+    e.node('Gelu', [e.name(n.inputs[0]!)], [e.name(n.outputs[0]!)], { approximate: 'tanh' });
+  },
+  // gelu(x) = x·σ(2u), u = c(x + a·x³), as ½(1 + tanh u) = σ(2u). So with s = σ(2u):
+  // gelu'(x) = s + x·s(1 − s)·2u' = s·(1 + (1 − s)·x·2c(1 + 3a·x²)).
+  vjp(n, [g]) {
+    const x = n.inputs[0]!;
+    const x2 = mul(x, x);
+    const s = sigmoid(mul(x, add(mul(x2, 2 * GELU_C * GELU_A), 2 * GELU_C)));
+    const w = mul(x, add(mul(x2, 6 * GELU_C * GELU_A), 2 * GELU_C));
+    return [mul(g!, mul(s, add(mul(sub(1, s), w), 1)))];
+  },
+};
+
+/**
+ * GPT-2's tanh GELU ("gelu_new"): ½x(1 + tanh(√(2/π)(x + 0.044715x³))). float32 runs ORT's fused kernel;
+ * float64 is composed op by op (the fused kernel's float64 tanh is a float32-accurate approximation).
+ */
 export function gelu(x: Tensor): Tensor {
-  const inner = mul(Math.sqrt(2 / Math.PI), add(x, mul(0.044715, mul(x, mul(x, x)))));
+  if (x.dtype === 'float32') return apply1(Gelu, [x], {});
+  const inner = mul(GELU_C, add(x, mul(GELU_A, mul(x, mul(x, x)))));
   return mul(mul(0.5, x), add(1, tanh(inner)));
 }
 
@@ -141,10 +169,46 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
  * logits (..., V), targets (...) int64 → (...).
  */
 export function gatheredLogProbs(logits: Tensor, targets: Tensor): Tensor {
-  const lp = logSoftmax(logits, -1); // (..., V)
-  const picked = gatherElements(lp, reshape(targets, [...targets.shape, 1]), -1); // (..., 1)
-  return reshape(picked, targets.shape);
+  const lead = logits.shape.slice(0, -1);
+  if (targets.shape.join() !== lead.join() || (targets.dtype !== 'int64' && targets.dtype !== 'int32')) {
+    throw new Error(
+      `gatheredLogProbs: targets ${targets} must be int64 or int32 shaped [${lead}] for ${logits}`,
+    );
+  }
+  return apply1(GatheredLogProbs, [logits, targets], {});
 }
+
+/**
+ * A fused rule: the forward pass is LogSoftmax + GatherElements; the backward pass, d/dz = onehot·g −
+ * softmax(z)·g, scatters g into −g·softmax(z), which ORT does in place. Composed from logSoftmax and
+ * gatherElements, the backward scattered into a zeros tensor the size of the logits (a constant that ORT
+ * folded into an initializer and copied every step), then ran an Exp, a ReduceSum, a Mul and a Sub over it.
+ * Softmax and LogSoftmax are emitted on the normalised last axis, like the softmax primitives, so that ORT's
+ * common-subexpression pass shares them with an entropy computed from the same logits.
+ */
+const GatheredLogProbs: Primitive<Record<string, never>> = {
+  name: 'gatheredLogProbs',
+  infer: ([z, t]) => [{ dtype: z!.dtype, shape: [...t!.shape] }],
+  lower(e, n) {
+    const [z, t] = n.inputs as [Tensor, Tensor];
+    const axis = z.rank - 1;
+    const [lp, idx, picked] = ['logsoftmax', 'index', 'picked'].map((h) => e.fresh(h)) as [
+      string,
+      string,
+      string,
+    ];
+    e.node('LogSoftmax', [e.name(z)], [lp], { axis });
+    e.node('Unsqueeze', [e.name(t), e.ints([axis])], [idx]);
+    e.node('GatherElements', [lp, idx], [picked], { axis });
+    e.node('Squeeze', [picked, e.ints([axis])], [e.name(n.outputs[0]!)]);
+  },
+  vjp(n, [g]) {
+    const [z, t] = n.inputs as [Tensor, Tensor];
+    const col = [...t.shape, 1];
+    const g1 = reshape(g!, col);
+    return [scatterAdd(mul(softmax(z, -1), neg(g1)), reshape(t, col), g1, z.rank - 1), null];
+  },
+};
 
 /** Per-position cross-entropy −log p(target): logits (..., V), targets (...) → (...). */
 export const crossEntropy = (logits: Tensor, targets: Tensor): Tensor =>
@@ -161,10 +225,11 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tenso
   // Additive mask: 0 where allowed, a large negative where not (queries are the last T of Tk positions).
   const bias = new Float64Array(t * tk);
   for (let i = 0; i < t; i++) for (let j = 0; j < tk; j++) bias[i * tk + j] = j > i + tk - t ? -1e9 : 0;
-  let masked = add(scores, currentGraph().constant(bias, [t, tk], q.dtype));
+  let mask = currentGraph().constant(bias, [t, tk], q.dtype);
   if (keyMask) {
+    // Combined at (B, 1, T, Tk) first: one Add over the (B, H, T, Tk) scores instead of two.
     const km = reshape(keyMask, [keyMask.shape[0]!, 1, 1, tk]); // (B, 1, 1, Tk)
-    masked = add(masked, mul(sub(1, km), -1e9));
+    mask = add(mask, mul(sub(1, km), -1e9));
   }
-  return matmul(softmax(masked, -1), v); // (B, H, T, D)
+  return matmul(softmax(add(scores, mask), -1), v); // (B, H, T, D)
 }

@@ -88,6 +88,7 @@ export {
   padZeros,
   reshape,
   slice,
+  split,
   stopGradient,
   transpose,
   zeros,

@@ -12,6 +12,7 @@ import {
   reduceSum,
   reshape,
   slice,
+  split,
   stopGradient,
   transpose,
   valueAndGrad,
@@ -75,6 +76,15 @@ describe('shape primitives', () => {
       shape: [4, 3],
       data: [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5],
     });
+  });
+
+  it('split cuts consecutive pieces along an axis and checks the sizes', async () => {
+    const parts = await Promise.all([0, 1].map((i) => run(({ x }) => split(x!, [1, 2], 1)[i]!, x)));
+    expect(parts).toEqual([
+      { shape: [2, 1], data: [0, 3] },
+      { shape: [2, 2], data: [1, 2, 4, 5] },
+    ]);
+    await expect(run(({ x }) => split(x!, [1, 1], 1)[0]!, x)).rejects.toThrow(/split: sizes/);
   });
 
   it('expand broadcasts size-1 and missing leading axes', async () => {
@@ -157,6 +167,14 @@ describe('gradients of shape primitives', () => {
       { ...u, y: uniform([2, 1, 4], -1, 1, 42) },
     ],
     ['expand', ({ c }) => expand(c!, [2, 3, 4]), { c: uniform([3, 1], -1, 1, 43) }],
+    [
+      'split (one piece unused)',
+      ({ x }) => {
+        const [a, , c] = split(x!, [1, 2, 1], 2);
+        return concat([mul(c!, 3), a!], 2);
+      },
+      u,
+    ],
   ])('the gradient of %s matches central differences', async (_name, fn, inputs) => {
     await gradCheck(fn, inputs);
   });

@@ -171,6 +171,44 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   return apply1(Concat, xs, { axis: normAxes('concat', [axis], xs[0]!.rank)[0]! });
 }
 
+// ---- split: consecutive pieces along an axis; its adjoint is one concat ----
+
+const Split: Primitive<{ axis: number; sizes: number[] }> = {
+  name: 'split',
+  infer([x], { axis, sizes }) {
+    return sizes.map((d) => {
+      const s = [...x!.shape];
+      s[axis] = d;
+      return { dtype: x!.dtype, shape: s };
+    });
+  },
+  lower(e, n) {
+    e.node(
+      'Split',
+      [e.name(n.inputs[0]!), e.ints(n.attrs.sizes)],
+      n.outputs.map((o) => e.name(o)),
+      { axis: n.attrs.axis },
+    );
+  },
+  // One Concat of the pieces' gradients; slices would each pad to the full size and then be summed.
+  vjp: (n, gs) => [
+    concat(
+      n.outputs.map((o, i) => gs[i] ?? zeros(o.shape, o.dtype)),
+      n.attrs.axis,
+    ),
+  ],
+};
+
+/** Split x along an axis into consecutive pieces of the given sizes (which must add up to that axis). */
+export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor[] {
+  const a = normAxes('split', [axis], x.rank)[0]!;
+  if (sizes.some((d) => !Number.isInteger(d) || d < 0) || sizes.reduce((p, d) => p + d, 0) !== x.shape[a]) {
+    throw new Error(`split: sizes [${sizes.join(', ')}] do not add up to axis ${a} of ${x}`);
+  }
+  if (sizes.length === 1) return [x];
+  return currentGraph().apply(Split, [x], { axis: a, sizes: [...sizes] });
+}
+
 // ---- expand (broadcast to a shape) ----
 
 const Expand: Primitive<{ shape: number[] }> = {
