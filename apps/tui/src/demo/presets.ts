@@ -57,15 +57,15 @@ const defaultPreset: DemoPreset = {
     klCoef: 0.15,
     checkpointEvery: 10,
   },
-  evaluation: { prompts: 96, samplesPerPrompt: 2 },
+  evaluation: { prompts: 96, samplesPerPrompt: 4 },
 };
 
 const ciPreset: DemoPreset = {
   vocabSize: 1024,
-  model: { nLayer: 4, nHead: 4, nEmbd: 128, nPositions: 48 },
-  pretrain: { steps: 800, batchSize: 32, contextLength: 48, lr: 4e-3, stepsPerRun: 10 },
+  model: { nLayer: 4, nHead: 4, nEmbd: 128, nPositions: 64 },
+  pretrain: { steps: 800, batchSize: 32, contextLength: 64, lr: 4e-3, stepsPerRun: 10 },
   pairs: {
-    prompts: 800,
+    prompts: 1200,
     samplesPerPrompt: 8,
     pairsPerPrompt: 3,
     promptWords: 4,
@@ -87,7 +87,7 @@ const ciPreset: DemoPreset = {
     klCoef: 0.15,
     checkpointEvery: 10,
   },
-  evaluation: { prompts: 64, samplesPerPrompt: 2 },
+  evaluation: { prompts: 64, samplesPerPrompt: 4 },
 };
 
 export const presets = { default: defaultPreset, ci: ciPreset } as const;
