@@ -1,0 +1,220 @@
+// `pnpm bench:compare`: ../shared/bench/torch_anchor.py (PyTorch on the CPU) and scripts/bench.mjs, run
+// alternately on the same configs in one run, and the ratios ours / torch per metric. Absolute figures drift
+// on a shared machine; ratios from runs seconds apart do not drift as much. See scripts/BENCH.md.
+//
+// stdout: one JSON line per round ({config, round, torch, ours, ratio}) and one summary line per config
+// (median ratio over the rounds, and whether each target of issue 10 is met); stderr: progress and a table.
+// Flags: --config tiny|small|all (default all), --rounds N (default 3), --repeats N (timed runs per metric in
+// each program, default 5), --threads N (ours, default 2; PyTorch runs with 1, as its README says),
+// --python PATH (default /usr/bin/python3), --anchor PATH (default ../shared/bench/torch_anchor.py beside
+// the repository), --no-wait (do not wait for an idle CPU before each run).
+// Without PyTorch (or the anchor script) it says so, prints our numbers, and exits 0.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const configs = {
+  tiny: ['--layers', '4', '--heads', '4', '--dim', '256', '--vocab', '4096', '--ctx', '128', '--batch', '16'],
+  small: ['--layers', '6', '--heads', '8', '--dim', '512', '--vocab', '8192', '--ctx', '256', '--batch', '8'],
+};
+const targets = { train: 1.2, gen: 3, score: 1.2, train_mfu: 0.6 };
+
+function parseArgs(list) {
+  const a = {
+    config: 'all',
+    rounds: 3,
+    repeats: 5,
+    threads: 2,
+    python: '/usr/bin/python3',
+    anchor: resolve(root, '../shared/bench/torch_anchor.py'),
+    wait: true,
+  };
+  for (let i = 0; i < list.length; i++) {
+    const flag = list[i];
+    const [name, inline] = flag.includes('=') ? flag.split(/=(.*)/s) : [flag, undefined];
+    const value = () => {
+      const v = inline ?? list[++i];
+      if (v === undefined) fail(`${name} needs a value`);
+      return v;
+    };
+    const int = (min) => {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) fail(`${name}: expected an integer >= ${min}, got '${v}'`);
+      return n;
+    };
+    if (name === '--config') {
+      a.config = value();
+      if (a.config !== 'all' && !(a.config in configs)) fail(`--config: expected tiny, small or all`);
+    } else if (name === '--rounds') a.rounds = int(1);
+    else if (name === '--repeats') a.repeats = int(1);
+    else if (name === '--threads') a.threads = int(1);
+    else if (name === '--python') a.python = value();
+    else if (name === '--anchor') a.anchor = resolve(value());
+    else if (name === '--no-wait') a.wait = false;
+    else if (name !== '--') fail(`unknown flag '${flag}'`);
+  }
+  return a;
+}
+
+function fail(msg) {
+  process.stderr.write(
+    `bench-compare: ${msg}\nusage: pnpm bench:compare [--config tiny|small|all] [--rounds N] [--repeats N] ` +
+      '[--threads N] [--python PATH] [--anchor PATH] [--no-wait]\n',
+  );
+  process.exit(2);
+}
+
+const args = parseArgs(process.argv.slice(2));
+const log = (msg) => process.stderr.write(`bench-compare: ${msg}\n`);
+const names = args.config === 'all' ? Object.keys(configs) : [args.config];
+
+/** The last JSON line a command printed on stdout. */
+function runJson(cmd, argv) {
+  const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    throw new Error(
+      `${cmd} ${argv.join(' ')} exited with ${r.status ?? r.signal}:\n${r.stderr.slice(-2000)}`,
+    );
+  }
+  const lines = r.stdout.split('\n').filter((l) => l.startsWith('{'));
+  if (lines.length === 0) throw new Error(`${cmd} ${argv.join(' ')} printed no JSON line`);
+  return lines.map((l) => JSON.parse(l));
+}
+
+const ours = (config) =>
+  runJson(process.execPath, [
+    resolve(root, 'scripts/bench.mjs'),
+    '--config',
+    config,
+    '--threads',
+    String(args.threads),
+    '--repeats',
+    String(args.repeats),
+    '--loop-steps',
+    '0',
+  ])[0];
+const torch = (config) =>
+  runJson(args.python, [
+    args.anchor,
+    '--threads',
+    '1',
+    '--reps',
+    String(args.repeats),
+    ...configs[config],
+  ])[0];
+
+/** Fraction of CPU time idle over `ms`, from /proc/stat (null where there is none). */
+async function idleFraction(ms = 1000) {
+  const snap = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((x, y) => x + y, 0) };
+  };
+  if (!existsSync('/proc/stat')) return null;
+  const a = snap();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = snap();
+  return (b.idle - a.idle) / Math.max(1, b.total - a.total);
+}
+
+/** Wait (up to 90 s) for a second in which the CPUs are at least 85% idle; returns the last idle fraction. */
+async function waitIdle() {
+  if (!args.wait) return null;
+  const t0 = Date.now();
+  let idle = await idleFraction();
+  while (idle !== null && idle < 0.85 && Date.now() - t0 < 90_000) idle = await idleFraction();
+  return idle === null ? null : Math.round(idle * 100) / 100;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const r3 = (x) => Math.round(x * 1000) / 1000;
+
+// ---- PyTorch present? ----
+let torchVersion = null;
+let missing = null;
+if (!existsSync(args.anchor)) missing = `the anchor script ${args.anchor} does not exist`;
+else {
+  try {
+    torchVersion = execFileSync(args.python, ['-c', 'import torch; print(torch.__version__)'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    missing =
+      `PyTorch is not installed for ${args.python} (Debian: apt-get install -y python3-torch ` +
+      'libopenblas0-pthread)';
+  }
+}
+if (missing) {
+  log(`${missing}: no ratios, our numbers only`);
+  for (const n of names) process.stdout.write(`${JSON.stringify(ours(n))}\n`);
+  process.exit(0);
+}
+log(`torch ${torchVersion} from ${args.python}; ${args.rounds} rounds per config, alternating`);
+
+const table = [];
+for (const config of names) {
+  const ratios = { train: [], gen: [], score: [] };
+  const mfu = [];
+  for (let round = 1; round <= args.rounds; round++) {
+    // ABBA order: torch first in odd rounds, ours first in even rounds.
+    const order = round % 2 ? ['torch', 'ours'] : ['ours', 'torch'];
+    const got = {};
+    const idle = {};
+    for (const who of order) {
+      idle[who] = await waitIdle();
+      log(
+        `${config} round ${round}: ${who}${idle[who] === null ? '' : ` (CPU ${Math.round(idle[who] * 100)}% idle)`}`,
+      );
+      got[who] = who === 'torch' ? torch(config) : ours(config);
+    }
+    const ratio = {
+      train: r3(got.ours.train_tok_s / got.torch.train_tok_s),
+      gen: r3(got.ours.gen_tok_s / got.torch.gen_tok_s),
+      score: r3(got.ours.score_tok_s / got.torch.score_tok_s),
+    };
+    for (const k of Object.keys(ratios)) ratios[k].push(ratio[k]);
+    mfu.push(got.ours.train_mfu);
+    process.stdout.write(
+      `${JSON.stringify({ config, round, idle_before: idle, torch: got.torch, ours: got.ours, ratio })}\n`,
+    );
+  }
+  const med = {
+    train: r3(median(ratios.train)),
+    gen: r3(median(ratios.gen)),
+    score: r3(median(ratios.score)),
+    train_mfu: r3(median(mfu)),
+  };
+  const met = Object.fromEntries(Object.entries(targets).map(([k, t]) => [k, med[k] >= t]));
+  const summary = {
+    config,
+    summary: true,
+    rounds: args.rounds,
+    median: med,
+    per_round: ratios,
+    targets,
+    met,
+  };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  table.push([config, med, met]);
+}
+
+const cell = (v, ok) => `${v.toFixed(2)}${ok ? '' : ' (miss)'}`.padEnd(12);
+process.stderr.write(
+  `\n${'config'.padEnd(8)}${'train ×'.padEnd(12)}${'gen ×'.padEnd(12)}${'score ×'.padEnd(12)}train MFU\n`,
+);
+process.stderr.write(
+  `${''.padEnd(8)}${'(≥ 1.2)'.padEnd(12)}${'(≥ 3)'.padEnd(12)}${'(≥ 1.2)'.padEnd(12)}(≥ 0.6)\n`,
+);
+for (const [config, m, ok] of table) {
+  process.stderr.write(
+    `${config.padEnd(8)}${cell(m.train, ok.train)}${cell(m.gen, ok.gen)}${cell(m.score, ok.score)}` +
+      `${cell(m.train_mfu, ok.train_mfu)}\n`,
+  );
+}
