@@ -31,7 +31,7 @@ const base: Partial<PPOConfig> = {
   ppoEpochs: 4,
   maxNewTokens: 8,
   lr: 1e-2,
-  klCoef: 0.05,
+  klCoef: 0.2,
   checkpointEvery: 0,
 };
 
@@ -42,7 +42,7 @@ const last = (h: Record<string, number>[], k: string, n = 3) =>
 
 describe('runPPO on a toy task', () => {
   for (const algorithm of ['ppo', 'rloo', 'grpo'] as const) {
-    it(`raises the mean score by ≥ 3 in 16 iterations with ${algorithm} while KL to the reference stays under 40 nats`, async () => {
+    it(`raises the mean score by ≥ 2 in 16 iterations with ${algorithm} while KL to the reference stays under 25 nats`, async () => {
       const res = await runPPO({
         config: ppoConfig({ ...base, algorithm }),
         policy: policy(),
@@ -51,8 +51,8 @@ describe('runPPO on a toy task', () => {
       });
       const h = res.history;
       expect(h).toHaveLength(16);
-      expect(last(h, 'objective/scores') - first(h, 'objective/scores')).toBeGreaterThan(3);
-      for (const m of h) expect(m['objective/kl']!).toBeLessThan(40);
+      expect(last(h, 'objective/scores') - first(h, 'objective/scores')).toBeGreaterThan(2);
+      for (const m of h) expect(m['objective/kl']!).toBeLessThan(25);
       for (const m of h) expect(Number.isFinite(m['loss/policy_avg']!)).toBe(true);
     });
   }
