@@ -179,6 +179,28 @@ describe('argument validation', () => {
     }
   });
 
+  it('fine-tunes on prompt/completion JSON lines with rlhf pretrain and writes a model directory', async () => {
+    const dir = tempDir();
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      JSON.stringify({ prompt: `Q${i % 5}:`, completion: ` ${i % 5} apples.` }),
+    );
+    writeFileSync(join(dir, 'sft.jsonl'), `${lines.join('\n')}\n`);
+    const args = [
+      '--data',
+      join(dir, 'sft.jsonl'),
+      '--out',
+      join(dir, 'run'),
+      '--steps',
+      '10',
+      '--vocab-size',
+      '280',
+    ];
+    const r = await run('pretrain', ...args, '--layers', '1', '--heads', '2', '--dim', '16', '--ctx', '16');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'run', 'model', 'model.safetensors'))).toBe(true);
+    expect(existsSync(join(dir, 'run', 'eval.jsonl'))).toBe(true);
+  });
+
   it('rejects an unknown command', async () => {
     const r = await run('train');
     expect(r.code).toBe(2);

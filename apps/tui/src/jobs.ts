@@ -75,7 +75,12 @@ export const demoOptions = z.strictObject({
 
 export const pretrainOptions = z
   .strictObject({
-    data: z.string().min(1).describe('training text: a .txt file, or .jsonl with a "text" field per line'),
+    data: z
+      .string()
+      .min(1)
+      .describe(
+        'training text: a .txt file, .jsonl with a "text" field per line, or .jsonl with "prompt" and "completion" (fine-tuning: loss on the completion only)',
+      ),
     out,
     steps: z.number().int().min(1).default(2000).describe('optimizer steps'),
     vocabSize: z.number().int().min(257).default(1024).describe('byte-level BPE vocabulary size'),

@@ -13,6 +13,7 @@ import {
   pretrain,
   pretrainDefaults,
   RunLog,
+  sftData,
   Tokenizer,
   textData,
 } from '@rlhfkit/model';
@@ -87,20 +88,40 @@ function start<I>(
   return { control, done };
 }
 
-async function readTrainingText(path: string): Promise<string[]> {
+type TrainingData = { texts: string[]; sft: { prompt: string; completion: string }[] | null };
+
+/**
+ * Pretraining data: a .txt file (one text), or .jsonl with either {"text"} per line (raw text) or
+ * {"prompt", "completion"} per line (supervised fine-tuning, loss on the completion only).
+ */
+async function readTrainingData(path: string): Promise<TrainingData> {
   const text = await readFile(path, 'utf8');
-  if (!path.endsWith('.jsonl')) return [text];
-  return text
+  if (!path.endsWith('.jsonl')) return { texts: [text], sft: null };
+  const rows = text
     .split(/\r?\n/)
-    .filter((l) => l.trim())
-    .map((l, i) => {
-      const v = JSON.parse(l) as { text?: unknown };
-      if (typeof v.text !== 'string')
-        throw Object.assign(new Error(`${path}:${i + 1}: field "text" must be a string`), {
-          name: 'UsageError',
-        });
-      return v.text;
-    });
+    .map((l, i) => ({ l, line: i + 1 }))
+    .filter(({ l }) => l.trim());
+  if (rows.length === 0) throw usage(`${path}: has no records`);
+  const parsed = rows.map(({ l, line }) => {
+    try {
+      return { v: JSON.parse(l) as Record<string, unknown>, line };
+    } catch {
+      throw usage(
+        `${path}:${line}: invalid JSON; each line must be {"text": ...} or {"prompt": ..., "completion": ...}`,
+      );
+    }
+  });
+  const isSft = typeof parsed[0]!.v['prompt'] === 'string';
+  const field = (v: Record<string, unknown>, k: string, line: number) => {
+    if (typeof v[k] !== 'string') throw usage(`${path}:${line}: field "${k}" must be a string`);
+    return v[k] as string;
+  };
+  if (!isSft) return { texts: parsed.map(({ v, line }) => field(v, 'text', line)), sft: null };
+  const sft = parsed.map(({ v, line }) => ({
+    prompt: field(v, 'prompt', line),
+    completion: field(v, 'completion', line),
+  }));
+  return { texts: sft.map((e) => e.prompt + e.completion), sft };
 }
 
 export const runners: Record<JobKind, JobRunner> = {
@@ -125,14 +146,22 @@ export const runners: Record<JobKind, JobRunner> = {
     start(
       'pretrain',
       o,
-      () => readTrainingText(o['data'] as string),
-      async (texts, out, control) => {
+      () => readTrainingData(o['data'] as string),
+      async ({ texts, sft }, out, control) => {
         const tok = Tokenizer.train(texts, {
           vocabSize: o['vocabSize'] as number,
           modelMaxLength: o['ctx'] as number,
         });
         const ids = texts.flatMap((t) => [...tok.encode(t), tok.eosTokenId]);
         const cut = Math.floor(ids.length * 0.95);
+        // SFT: completions end with EOS; a twentieth of the examples is held out.
+        const examples = sft?.map((e) => ({
+          prompt: tok.encode(e.prompt),
+          completion: [...tok.encode(e.completion), tok.eosTokenId],
+        }));
+        const nEval = examples ? Math.max(1, Math.floor(examples.length / 20)) : 0;
+        const train = examples ? sftData(examples.slice(nEval), tok.eosTokenId) : textData(ids.slice(0, cut));
+        const held = examples ? sftData(examples.slice(0, nEval), tok.eosTokenId) : textData(ids.slice(cut));
         const config = gptConfig({
           nLayer: o['layers'] as number,
           nHead: o['heads'] as number,
@@ -146,7 +175,7 @@ export const runners: Record<JobKind, JobRunner> = {
         const lm = new CausalLM(config, initParams(config, o['seed'] as number), {}, {}, tok);
         const res = await pretrain(
           lm,
-          textData(ids.slice(0, cut)),
+          train,
           {
             ...pretrainDefaults,
             steps,
@@ -158,7 +187,7 @@ export const runners: Record<JobKind, JobRunner> = {
             evalEvery: Math.ceil(steps / 5),
             seed: o['seed'] as number,
           },
-          { runDir: out, evalData: textData(ids.slice(cut)), sink, control },
+          { runDir: out, evalData: held, sink, control },
         );
         if (!res.stopped) await res.lm.save(join(out, 'model'));
         return { model: join(out, 'model'), eval_loss: res.evalLoss, eval_perplexity: res.perplexity };

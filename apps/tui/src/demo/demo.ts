@@ -152,9 +152,15 @@ export async function runDemo(
     for (let i = 0; i < prompts.length; i += 16) {
       const chunk = prompts.slice(i, i + 16);
       const rows = chunk.flatMap((q) => Array.from({ length: k }, () => tok.encode(q)));
-      const gen = await base.generate(rows, { maxNewTokens: p.pairs.maxNewTokens, temperature: p.pairs.temperature, seed: o.seed * 7919 + i });
+      const gen = await base.generate(rows, {
+        maxNewTokens: p.pairs.maxNewTokens,
+        temperature: p.pairs.temperature,
+        seed: o.seed * 7919 + i,
+      });
       chunk.forEach((prompt, j) => {
-        const texts = gen.slice(j * k, (j + 1) * k).map((t) => tok.decode(t.filter((x) => x !== tok.eosTokenId)));
+        const texts = gen
+          .slice(j * k, (j + 1) * k)
+          .map((t) => tok.decode(t.filter((x) => x !== tok.eosTokenId)));
         const ranked = texts.map((text) => ({ text, gold: goldScore(text) })).sort((x, y) => y.gold - x.gold);
         const group: PreferenceRecord[] = [];
         for (let r = 0; r < Math.min(p.pairs.pairsPerPrompt, Math.floor(k / 2)); r++) {
@@ -172,7 +178,12 @@ export async function runDemo(
         }
         if (group.length) groups.push(group);
       });
-      sink({ type: 'progress', stage: 'pairs', step: Math.min(i + 16, prompts.length), total: prompts.length });
+      sink({
+        type: 'progress',
+        stage: 'pairs',
+        step: Math.min(i + 16, prompts.length),
+        total: prompts.length,
+      });
     }
     // Held-out pairs come from held-out prompts, so evaluation never sees a prompt the reward model trained on.
     const nEval = Math.max(1, Math.round(groups.length * p.pairs.evalFraction));
