@@ -67,8 +67,10 @@ export function sampleTokens(logits: Tensor, u: Tensor, s: SamplingConfig): { to
   const probs = softmax(f, -1); // (B, V)
   const cdf = cumsum(probs, -1);
   const total = slice(cdf, [V - 1], [V], [1]); // (B, 1), 1 up to rounding
-  const below = cast(less(cdf, mul(reshape(u, [B, 1]), total)), 'int64');
-  const token = minimum(reduceSum(below, -1), V - 1); // (B): first index where cdf ≥ u
+  // Counted in the float dtype (exact far beyond any vocabulary) and then cast: ORT's int64 ReduceSum is a
+  // scalar loop, several times slower than the float one on every generated token.
+  const below = cast(less(cdf, mul(reshape(u, [B, 1]), total)), logits.dtype);
+  const token = minimum(cast(reduceSum(below, -1), 'int64'), V - 1); // (B): first index where cdf ≥ u
   return { token, logp: pick(logp, token) };
 }
 
