@@ -6,8 +6,10 @@ import { jobs } from './jobs.js';
 import { defaultOut, main } from './main.js';
 import type { JobEvent } from './protocol.js';
 
+// Tests that swap in a fake pretrain runner put the real one back.
+const realPretrain = jobs.pretrain;
 afterEach(() => {
-  delete jobs.pretrain;
+  if (realPretrain) jobs.pretrain = realPretrain;
 });
 
 describe('rlhf --help', () => {
