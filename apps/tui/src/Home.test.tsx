@@ -10,10 +10,20 @@ const runs = [
   { dir: '/runs/ppo-2', label: 'runs/ppo-2  (ppo, running)' },
 ];
 
-async function press(stdin: { write(s: string): void }, ...keys: string[]) {
+/**
+ * Type keys one at a time, waiting after each until the frame changes (up to 500 ms), so a loaded machine
+ * cannot deliver a key before the screen it belongs to has rendered.
+ */
+async function press(
+  view: { stdin: { write(s: string): void }; lastFrame(): string | undefined },
+  ...keys: string[]
+) {
   for (const k of keys) {
-    stdin.write(k);
-    await tick();
+    const before = view.lastFrame();
+    view.stdin.write(k);
+    const until = Date.now() + 500;
+    while (view.lastFrame() === before && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -28,11 +38,11 @@ describe('Home', () => {
   it('lists the job kinds, marking those not available yet, and opens the form of the one picked', async () => {
     const view = render(<Home available={['demo']} runs={runs} onDone={vi.fn()} />);
     await tick();
-    await press(view.stdin, enter);
+    await press(view, enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('pretrain'));
     expect(view.lastFrame()).toMatch(/ppo .*\(not available yet\)/);
     expect(view.lastFrame()).not.toMatch(/demo .*\(not available yet\)/);
-    await press(view.stdin, enter);
+    await press(view, enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('start rlhf demo'));
   });
 
@@ -40,9 +50,9 @@ describe('Home', () => {
     const onDone = vi.fn();
     const view = render(<Home available={[]} runs={runs} onDone={onDone} />);
     await tick();
-    await press(view.stdin, down, enter);
+    await press(view, down, enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('runs/ppo-2  (ppo, running)'));
-    await press(view.stdin, down, enter);
+    await press(view, down, enter);
     await vi.waitFor(() => expect(onDone).toHaveBeenCalledWith({ type: 'eval', dir: '/runs/ppo-2' }));
   });
 
@@ -50,7 +60,7 @@ describe('Home', () => {
     const onDone = vi.fn();
     const view = render(<Home available={[]} runs={runs} onDone={onDone} />);
     await tick();
-    await press(view.stdin, down, down, enter, ' ', down, ' ', enter);
+    await press(view, down, down, enter, ' ', down, ' ', enter);
     await vi.waitFor(() =>
       expect(onDone).toHaveBeenCalledWith({ type: 'compare', dirs: ['/runs/demo-1', '/runs/ppo-2'] }),
     );
@@ -60,7 +70,7 @@ describe('Home', () => {
     const onDone = vi.fn();
     const view = render(<Home available={[]} runs={[]} onDone={onDone} />);
     await tick();
-    await press(view.stdin, 'q');
+    await press(view, 'q');
     await vi.waitFor(() => expect(onDone).toHaveBeenCalledWith({ type: 'quit' }));
   });
 });

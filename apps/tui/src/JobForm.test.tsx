@@ -7,10 +7,20 @@ const down = '\u001B[B';
 const enter = '\r';
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
-async function press(stdin: { write(s: string): void }, ...keys: string[]) {
+/**
+ * Type keys one at a time, waiting after each until the frame changes (up to 500 ms), so a loaded machine
+ * cannot deliver a key before the screen it belongs to has rendered.
+ */
+async function press(
+  view: { stdin: { write(s: string): void }; lastFrame(): string | undefined },
+  ...keys: string[]
+) {
   for (const k of keys) {
-    stdin.write(k);
-    await tick();
+    const before = view.lastFrame();
+    view.stdin.write(k);
+    const until = Date.now() + 500;
+    while (view.lastFrame() === before && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -29,7 +39,7 @@ describe('JobForm', () => {
     const onSubmit = vi.fn();
     const view = render(<JobForm kind="demo" schema={demoOptions} onSubmit={onSubmit} onCancel={vi.fn()} />);
     await tick();
-    await press(view.stdin, ...Array(6).fill(down), enter);
+    await press(view, ...Array(6).fill(down), enter);
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
     expect(onSubmit.mock.calls[0]?.[0]).toEqual({
       preset: 'default',
@@ -52,7 +62,7 @@ describe('JobForm', () => {
     const onSubmit = vi.fn();
     const view = render(<JobForm kind="demo" schema={demoOptions} onSubmit={onSubmit} onCancel={vi.fn()} />);
     await tick();
-    await press(view.stdin, '\u001B[C');
+    await press(view, '\u001B[C');
     await vi.waitFor(() => expect(view.lastFrame()).toMatch(/--preset\s+ci/));
   });
 
@@ -62,12 +72,12 @@ describe('JobForm', () => {
       <JobForm kind="pretrain" schema={pretrainOptions} onSubmit={onSubmit} onCancel={vi.fn()} />,
     );
     await tick();
-    await press(view.stdin, ...Array(11).fill(down), enter);
+    await press(view, ...Array(11).fill(down), enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('missing --data: it is required'));
     expect(onSubmit).not.toHaveBeenCalled();
-    await press(view.stdin, ...Array(11).fill('\u001B[A'), enter, 'corpus.txt', enter);
+    await press(view, ...Array(11).fill('\u001B[A'), enter, 'corpus.txt', enter);
     await vi.waitFor(() => expect(view.lastFrame()).toMatch(/--data\s+corpus\.txt/));
-    await press(view.stdin, ...Array(11).fill(down), enter);
+    await press(view, ...Array(11).fill(down), enter);
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
     expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ data: 'corpus.txt', steps: 2000, layers: 4 });
   });
@@ -76,7 +86,7 @@ describe('JobForm', () => {
     const onCancel = vi.fn();
     const view = render(<JobForm kind="demo" schema={demoOptions} onSubmit={vi.fn()} onCancel={onCancel} />);
     await tick();
-    await press(view.stdin, '\u001B');
+    await press(view, '\u001B');
     await vi.waitFor(() => expect(onCancel).toHaveBeenCalled());
   });
 });
