@@ -161,10 +161,15 @@ export async function runDemo(
         const texts = gen
           .slice(j * k, (j + 1) * k)
           .map((t) => tok.decode(t.filter((x) => x !== tok.eosTokenId)));
-        const ranked = texts.map((text) => ({ text, gold: goldScore(text) })).sort((x, y) => y.gold - x.gold);
+        // An empty completion (EOS at once) can be neither chosen nor rejected: the labeller skips it.
+        const ranked = texts
+          .filter((text) => text.trim().length > 0)
+          .map((text) => ({ text, gold: goldScore(text) }))
+          .sort((x, y) => y.gold - x.gold);
+        const n = ranked.length;
         const group: PreferenceRecord[] = [];
-        for (let r = 0; r < Math.min(p.pairs.pairsPerPrompt, Math.floor(k / 2)); r++) {
-          const [hi, lo] = [ranked[r]!, ranked[k - 1 - r]!];
+        for (let r = 0; r < Math.min(p.pairs.pairsPerPrompt, Math.floor(n / 2)); r++) {
+          const [hi, lo] = [ranked[r]!, ranked[n - 1 - r]!];
           if (hi.gold === lo.gold || hi.text === lo.text) {
             ties++;
             continue;
