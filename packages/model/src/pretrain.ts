@@ -251,7 +251,7 @@ export async function pretrain(
         emit({ type: 'metrics', stage, step, metrics: ev });
       }
     }
-    if (due(cfg.checkpointEvery) || control.takeSave()) await checkpoint();
+    if ((due(cfg.checkpointEvery) && step < cfg.steps) || control.takeSave()) await checkpoint();
   }
   await checkpoint();
   lm.params = trainer.state.params as Record<string, Float32Array>;

@@ -221,7 +221,8 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
     if (!Number.isFinite(metrics['loss/policy_avg'] ?? 0))
       throw new Error(`${stage}: policy loss became non-finite at iteration ${iteration}; lower lr`);
     const due = cfg.checkpointEvery > 0 && iteration % cfg.checkpointEvery === 0;
-    if (due || control.takeSave()) await checkpoint();
+    // The last iteration is checkpointed once, after the loop.
+    if ((due && iteration < cfg.iterations) || control.takeSave()) await checkpoint();
   }
   await checkpoint();
   syncPolicy();

@@ -250,7 +250,7 @@ export async function trainRewardModel(
       log?.append('eval.jsonl', { step, epoch: epoch + 1, ...ev });
       emit({ type: 'metrics', stage, step, metrics: ev });
     }
-    if (step % stepsPerEpoch === 0 || control.takeSave()) await checkpoint();
+    if ((step % stepsPerEpoch === 0 && step < total) || control.takeSave()) await checkpoint();
   }
   await checkpoint();
   sync();
