@@ -10,6 +10,7 @@ import {
   equal,
   expand,
   gather,
+  gelu,
   type InputSpec,
   layerNorm,
   loop,
@@ -30,7 +31,7 @@ import {
   zeros,
 } from '@rlhfkit/engine';
 import type { GPTConfig } from './config.js';
-import { forwardHidden, lmLogits, mlpResidual, type Params, qkvHeads } from './gpt.js';
+import { forwardHidden, lmLogits, type Params, qkvHeads } from './gpt.js';
 import { paramShapes } from './param-shapes.js';
 import { type SamplingConfig, sampleTokens } from './sampling.js';
 
@@ -82,6 +83,22 @@ export function compileGenerate(
       const cacheMask = concat([x['mask']!, zeros([B, N - 1])], 1); // (B, L)
       const nextPos = add(reduceLast(x['positions']!), 1); // (B)
       const cols = constRange(L); // (L)
+      // A decode step multiplies B rows by each weight matrix. MLAS packs the right-hand operand of every
+      // product, so x @ W repacked the whole of W on every token; written as (Wᵀ @ xᵀ)ᵀ, W is the left operand,
+      // read in place, and only the B columns of xᵀ are packed. The weights are transposed once per run, here,
+      // outside the loop (wte (V, C) is already Wᵀ of the LM head). About 1.5-2x faster per product at B ≤ 16.
+      const wT: Record<string, Tensor> = {};
+      for (let i = 0; i < c.nLayer; i++) {
+        for (const w of ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']) {
+          wT[`h.${i}.${w}`] = transpose(p[`h.${i}.${w}.weight`]!, [1, 0]);
+        }
+      }
+      /** x (B, 1, Cin) @ W + b as (Wᵀ @ xᵀ)ᵀ + b, with Wᵀ (Cout, Cin) from wT or wte. */
+      const rowLinear = (x: Tensor, wt: Tensor, bias?: Tensor): Tensor => {
+        const yT = matmul(wt, transpose(reshape(x, [B, wt.shape[1]!]), [1, 0])); // (Cout, B)
+        const y = reshape(transpose(yT, [1, 0]), [B, 1, wt.shape[0]!]);
+        return bias ? add(y, bias) : y;
+      };
       const res = loop(N - 1, [first.token, nextPos, done0, cacheMask, ...caches], (iter, carried) => {
         const [tok, pos, done, mask, ...kv] = carried as [Tensor, Tensor, Tensor, Tensor, ...Tensor[]];
         const col = add(iter, P); // the cache column this token is written to
@@ -96,7 +113,7 @@ export function compileGenerate(
         const newKv: Tensor[] = [];
         for (let i = 0; i < c.nLayer; i++) {
           const a = layerNorm(h, p[`h.${i}.ln_1.weight`]!, p[`h.${i}.ln_1.bias`]!, c.layerNormEpsilon);
-          const qkv = add(matmul(a, p[`h.${i}.attn.c_attn.weight`]!), p[`h.${i}.attn.c_attn.bias`]!);
+          const qkv = rowLinear(a, wT[`h.${i}.attn.c_attn`]!, p[`h.${i}.attn.c_attn.bias`]!);
           const [q, k, v] = qkvHeads(qkv, c); // (B, H, 1, D)
           // Write this token's k and v into cache column `col`. That column is still zero (caches start as
           // zeros past the prompt), so a scatter-add is a write, and it costs one copy of the cache instead of
@@ -108,11 +125,14 @@ export function compileGenerate(
           const bias = mul(sub(1, reshape(newMask, [B, 1, 1, L])), -1e9);
           const y = matmul(softmax(add(scores, bias), -1), V); // (B, H, 1, D)
           const merged = reshape(transpose(y, [0, 2, 1, 3]), [B, 1, c.nEmbd]);
-          h = add(h, add(matmul(merged, p[`h.${i}.attn.c_proj.weight`]!), p[`h.${i}.attn.c_proj.bias`]!));
-          h = mlpResidual(h, p, i, c);
+          h = add(h, rowLinear(merged, wT[`h.${i}.attn.c_proj`]!, p[`h.${i}.attn.c_proj.bias`]!));
+          // The MLP residual of gpt.ts's mlpResidual, with the row-count-friendly products.
+          const m = layerNorm(h, p[`h.${i}.ln_2.weight`]!, p[`h.${i}.ln_2.bias`]!, c.layerNormEpsilon);
+          const fc = gelu(rowLinear(m, wT[`h.${i}.mlp.c_fc`]!, p[`h.${i}.mlp.c_fc.bias`]!));
+          h = add(h, rowLinear(fc, wT[`h.${i}.mlp.c_proj`]!, p[`h.${i}.mlp.c_proj.bias`]!));
         }
         h = layerNorm(h, p['ln_f.weight']!, p['ln_f.bias']!, c.layerNormEpsilon);
-        const logits = reshape(lmLogits(h, p), [B, c.vocabSize]);
+        const logits = reshape(rowLinear(h, p['wte.weight']!), [B, c.vocabSize]); // the tied LM head
         const sampled = sampleTokens(logits, reshape(gather(u, add(iter, 1), 0), [B]), s);
         const token = where(done, eosTokenId, sampled.token);
         const logp = where(done, 0, sampled.logp);
