@@ -43,24 +43,29 @@ describe('CausalLM', () => {
     expect(maxErr).toBeLessThan(1e-4);
   });
 
-  it('generates greedily the same tokens as repeated full forwards, with left-padded prompts', async () => {
-    const lm = tinyLM(2);
-    const prompts = [
-      [5, 6, 7, 8, 9],
-      [11, 12],
-    ];
-    const gen = await lm.generate(prompts, { maxNewTokens: 6, temperature: 0, eosTokenId: 36 });
-    for (const [b, prompt] of prompts.entries()) {
-      const seq = [...prompt];
-      for (let i = 0; i < gen[b]!.length; i++) {
-        const ref = referenceLogits(config, lm.params, seq);
-        const last = ref[ref.length - 1]!;
-        const best = last.indexOf(Math.max(...last));
-        expect(gen[b]![i]).toBe(best);
-        seq.push(best);
+  // 6 new tokens: one cache block and a remainder; 22: three blocks of 5 tokens and a remainder of 6.
+  it.each([6, 22])(
+    'generates greedily the same %i tokens as repeated full forwards, with left-padded prompts',
+    async (maxNewTokens) => {
+      const lm = tinyLM(2);
+      const prompts = [
+        [5, 6, 7, 8, 9],
+        [11, 12],
+      ];
+      const gen = await lm.generate(prompts, { maxNewTokens, temperature: 0, eosTokenId: 36 });
+      expect(gen.map((g) => g.length)).toEqual([maxNewTokens, maxNewTokens]);
+      for (const [b, prompt] of prompts.entries()) {
+        const seq = [...prompt];
+        for (let i = 0; i < gen[b]!.length; i++) {
+          const ref = referenceLogits(config, lm.params, seq);
+          const last = ref[ref.length - 1]!;
+          const best = last.indexOf(Math.max(...last));
+          expect(gen[b]![i]).toBe(best);
+          seq.push(best);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('samples reproducibly from a seed and returns log-probs at the sampling temperature', async () => {
     const lm = tinyLM(3);

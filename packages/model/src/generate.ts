@@ -1,18 +1,23 @@
 /**
- * KV-cache generation as one ONNX program: a prefill over the left-padded prompts, then an ONNX Loop that
- * feeds one token per step, writes its keys and values into fixed-size caches and samples the next token.
+ * KV-cache generation as one ONNX program: a prefill over the left-padded prompts, then ONNX Loops that
+ * feed one token per step, write its keys and values into the cache and sample the next token (the cache is
+ * written in blocks: see the decode section).
  * The host makes one session.run per batch, so per-token host overhead is zero.
  */
 import {
   add,
+  and,
   concat,
   constant,
   equal,
   expand,
   gather,
   gelu,
+  greaterEqual,
   type InputSpec,
   layerNorm,
+  less,
+  lessEqual,
   loop,
   matmul,
   mul,
@@ -24,6 +29,7 @@ import {
   scatterAdd,
   slice,
   softmax,
+  split,
   sub,
   type Tensor,
   transpose,
@@ -99,47 +105,111 @@ export function compileGenerate(
         const y = reshape(transpose(yT, [1, 0]), [B, 1, wt.shape[0]!]);
         return bias ? add(y, bias) : y;
       };
-      const res = loop(N - 1, [first.token, nextPos, done0, cacheMask, ...caches], (iter, carried) => {
-        const [tok, pos, done, mask, ...kv] = carried as [Tensor, Tensor, Tensor, Tensor, ...Tensor[]];
-        const col = add(iter, P); // the cache column this token is written to
-        const hit = equal(cols, col); // (L) bool
-        const newMask = where(reshape(hit, [1, L]), 1, mask); // (B, L)
-        const colIndex = expand(reshape(col, [1, 1, 1, 1]), [B, H, 1, D]); // (B, H, 1, D) int64
-        let h = reshape(add(gather(p['wte.weight']!, tok, 0), gather(p['wpe.weight']!, pos, 0)), [
-          B,
-          1,
-          c.nEmbd,
-        ]);
-        const newKv: Tensor[] = [];
-        for (let i = 0; i < c.nLayer; i++) {
-          const a = layerNorm(h, p[`h.${i}.ln_1.weight`]!, p[`h.${i}.ln_1.bias`]!, c.layerNormEpsilon);
-          const qkv = rowLinear(a, wT[`h.${i}.attn.c_attn`]!, p[`h.${i}.attn.c_attn.bias`]!);
-          const [q, k, v] = qkvHeads(qkv, c); // (B, H, 1, D)
-          // Write this token's k and v into cache column `col`. That column is still zero (caches start as
-          // zeros past the prompt), so a scatter-add is a write, and it costs one copy of the cache instead of
-          // a broadcast select over all of it.
-          const K = scatterAdd(kv[2 * i]!, colIndex, k, 2);
-          const V = scatterAdd(kv[2 * i + 1]!, colIndex, v, 2);
-          newKv.push(K, V);
-          const scores = mul(matmul(q, transpose(K, [0, 1, 3, 2])), 1 / Math.sqrt(D)); // (B, H, 1, L)
-          const bias = mul(sub(1, reshape(newMask, [B, 1, 1, L])), -1e9);
-          const y = matmul(softmax(add(scores, bias), -1), V); // (B, H, 1, D)
-          const merged = reshape(transpose(y, [0, 2, 1, 3]), [B, 1, c.nEmbd]);
-          h = add(h, rowLinear(merged, wT[`h.${i}.attn.c_proj`]!, p[`h.${i}.attn.c_proj.bias`]!));
-          // The MLP residual of gpt.ts's mlpResidual, with the row-count-friendly products.
-          const m = layerNorm(h, p[`h.${i}.ln_2.weight`]!, p[`h.${i}.ln_2.bias`]!, c.layerNormEpsilon);
-          const fc = gelu(rowLinear(m, wT[`h.${i}.mlp.c_fc`]!, p[`h.${i}.mlp.c_fc.bias`]!));
-          h = add(h, rowLinear(fc, wT[`h.${i}.mlp.c_proj`]!, p[`h.${i}.mlp.c_proj.bias`]!));
-        }
-        h = layerNorm(h, p['ln_f.weight']!, p['ln_f.bias']!, c.layerNormEpsilon);
-        const logits = reshape(rowLinear(h, p['wte.weight']!), [B, c.vocabSize]); // the tied LM head
-        const sampled = sampleTokens(logits, reshape(gather(u, add(iter, 1), 0), [B]), s);
-        const token = where(done, eosTokenId, sampled.token);
-        const logp = where(done, 0, sampled.logp);
-        const nextDone = or(done, equal(token, eosTokenId));
-        return { carried: [token, add(pos, 1), nextDone, newMask, ...newKv], scans: [token, logp] };
-      });
-      const [tokSteps, logpSteps] = res.scans as [Tensor, Tensor]; // (N − 1, B)
+      // The KV cache in blocks. A loop-carried tensor is a graph input of the Loop body, so ORT cannot update
+      // it in place: writing one token's k and v into a (B, H, L, D) cache copied the whole cache, for every
+      // layer and token (a third of a decode step). So a block of S tokens is written into small (B, H, S, D)
+      // buffers carried by an inner loop, while the big cache, which holds the prompt and the finished blocks,
+      // is only read; it takes each block in one write when the block ends. Attention spans both. With
+      // S ≈ √L each token copies about 2S/L of the cache instead of all of it.
+      const R = N - 1; // decode steps
+      const S = Math.max(1, Math.min(R, Math.round(Math.sqrt(L))));
+      const nBlocks = Math.floor(R / S);
+      const rest = R - nBlocks * S;
+      const scale = 1 / Math.sqrt(D);
+      interface Decoded {
+        state: Tensor[]; // token, position, done: (B) each
+        blocks: Tensor[]; // per layer k and v of the block's tokens (B, H, steps, D)
+        scans: Tensor[]; // tokens and logprobs (steps, B)
+      }
+      /** `steps` decode steps from global step t0, attending to big (masked by bigMask) and to the block. */
+      const decodeBlock = (
+        steps: number,
+        t0: Tensor,
+        state: Tensor[],
+        big: Tensor[],
+        bigMask: Tensor,
+      ): Decoded => {
+        const bigBias = mul(sub(1, reshape(bigMask, [B, 1, 1, L])), -1e9); // (B, 1, 1, L)
+        const blockCols = constRange(steps);
+        const empty = zeros([B, H, steps, D]);
+        const res = loop(steps, [...state, ...big.map(() => empty)], (iter, carried) => {
+          const [tok, pos, done, ...kv] = carried as [Tensor, Tensor, Tensor, ...Tensor[]];
+          const at = reshape(equal(blockCols, iter), [1, 1, steps, 1]); // this token's block column
+          // Block columns ≤ iter are written (this token's included).
+          const blockBias = reshape(where(lessEqual(blockCols, iter), 0, -1e9), [1, 1, 1, steps]);
+          let h = reshape(add(gather(p['wte.weight']!, tok, 0), gather(p['wpe.weight']!, pos, 0)), [
+            B,
+            1,
+            c.nEmbd,
+          ]);
+          const newKv: Tensor[] = [];
+          for (let i = 0; i < c.nLayer; i++) {
+            const a = layerNorm(h, p[`h.${i}.ln_1.weight`]!, p[`h.${i}.ln_1.bias`]!, c.layerNormEpsilon);
+            const qkv = rowLinear(a, wT[`h.${i}.attn.c_attn`]!, p[`h.${i}.attn.c_attn.bias`]!);
+            const [q, k, v] = qkvHeads(qkv, c); // (B, H, 1, D)
+            // Column `iter` of the block buffers takes k and v: a broadcast select over the small buffer (a
+            // scatter costs about as much per element written, and it writes B·H·D of them one by one).
+            const Kb = where(at, k, kv[2 * i]!);
+            const Vb = where(at, v, kv[2 * i + 1]!);
+            newKv.push(Kb, Vb);
+            const sBig = add(mul(matmul(q, transpose(big[2 * i]!, [0, 1, 3, 2])), scale), bigBias); // (B, H, 1, L)
+            const sBlock = add(mul(matmul(q, transpose(Kb, [0, 1, 3, 2])), scale), blockBias); // (B, H, 1, steps)
+            const [pBig, pBlock] = split(softmax(concat([sBig, sBlock], 3), -1), [L, steps], 3) as [
+              Tensor,
+              Tensor,
+            ];
+            const y = add(matmul(pBig, big[2 * i + 1]!), matmul(pBlock, Vb)); // (B, H, 1, D)
+            const merged = reshape(transpose(y, [0, 2, 1, 3]), [B, 1, c.nEmbd]);
+            h = add(h, rowLinear(merged, wT[`h.${i}.attn.c_proj`]!, p[`h.${i}.attn.c_proj.bias`]!));
+            // The MLP residual of gpt.ts's mlpResidual, with the row-count-friendly products.
+            const m = layerNorm(h, p[`h.${i}.ln_2.weight`]!, p[`h.${i}.ln_2.bias`]!, c.layerNormEpsilon);
+            const fc = gelu(rowLinear(m, wT[`h.${i}.mlp.c_fc`]!, p[`h.${i}.mlp.c_fc.bias`]!));
+            h = add(h, rowLinear(fc, wT[`h.${i}.mlp.c_proj`]!, p[`h.${i}.mlp.c_proj.bias`]!));
+          }
+          h = layerNorm(h, p['ln_f.weight']!, p['ln_f.bias']!, c.layerNormEpsilon);
+          const logits = reshape(rowLinear(h, p['wte.weight']!), [B, c.vocabSize]); // the tied LM head
+          const t = add(add(t0, iter), 1); // uniforms row: row 0 sampled the first token
+          const sampled = sampleTokens(logits, reshape(gather(u, t, 0), [B]), s);
+          const token = where(done, eosTokenId, sampled.token);
+          const logp = where(done, 0, sampled.logp);
+          const nextDone = or(done, equal(token, eosTokenId));
+          return { carried: [token, add(pos, 1), nextDone, ...newKv], scans: [token, logp] };
+        });
+        return { state: res.carried.slice(0, 3), blocks: res.carried.slice(3), scans: res.scans };
+      };
+
+      let state = [first.token, nextPos, done0];
+      let big = caches;
+      let bigMask = cacheMask;
+      const scans: Tensor[][] = [[], []]; // tokens, logprobs: (steps, B) pieces in order
+      if (nBlocks > 0) {
+        const blocks = loop(nBlocks, [...state, bigMask, ...big], (j, carried) => {
+          const [tok, pos, done, mask, ...cache] = carried as [Tensor, Tensor, Tensor, Tensor, ...Tensor[]];
+          const t0 = mul(j, S);
+          const d = decodeBlock(S, t0, [tok, pos, done], cache, mask);
+          // The block's columns of the big cache are still zero: a scatter-add writes them.
+          const col0 = add(t0, P);
+          const blockCols = add(constRange(S), col0); // (S)
+          const at = expand(reshape(blockCols, [1, 1, S, 1]), [B, H, S, D]);
+          const newCache = cache.map((t, k) => scatterAdd(t, at, d.blocks[k]!, 2));
+          const inBlock = and(greaterEqual(cols, col0), less(cols, add(col0, S))); // (L)
+          const newMask = where(reshape(inBlock, [1, L]), 1, mask);
+          return { carried: [...d.state, newMask, ...newCache], scans: d.scans };
+        });
+        state = blocks.carried.slice(0, 3);
+        bigMask = blocks.carried[3]!;
+        big = blocks.carried.slice(4);
+        blocks.scans.forEach((t, k) => {
+          scans[k]!.push(reshape(t, [nBlocks * S, B]));
+        });
+      }
+      if (rest > 0) {
+        const d = decodeBlock(rest, constant([nBlocks * S], [], 'int64'), state, big, bigMask);
+        d.scans.forEach((t, k) => {
+          scans[k]!.push(t);
+        });
+      }
+      const [tokSteps, logpSteps] = scans.map((parts) => concat(parts, 0)) as [Tensor, Tensor]; // (N − 1, B)
       return {
         tokens: concat([reshape(first.token, [B, 1]), transpose(tokSteps, [1, 0])], 1),
         logprobs: concat([reshape(first.logp, [B, 1]), transpose(logpSteps, [1, 0])], 1),
