@@ -85,7 +85,15 @@ export function compileGenerate(
       if (N === 1) return { tokens: reshape(first.token, [B, 1]), logprobs: reshape(first.logp, [B, 1]) };
 
       // 2. Decode loop over N − 1 more tokens.
-      const caches = pre.kv.map((t) => padZeros(t, [0, 0, 0, 0], [0, 0, N - 1, 0])); // (B, H, L, D)
+      // Keys as (B, H, L, D), values transposed as (B, H, D, L): both are then the left operand of their
+      // product with the one query, K @ qᵀ and Vᵀ @ pᵀ, which MLAS reads in place (as the right operand, in
+      // q @ Kᵀ and p @ V, it packed the whole cache of every layer on every token).
+      const caches = pre.kv.map(
+        (t, k) =>
+          k % 2 === 0
+            ? padZeros(t, [0, 0, 0, 0], [0, 0, N - 1, 0]) // (B, H, L, D)
+            : padZeros(transpose(t, [0, 1, 3, 2]), [0, 0, 0, 0], [0, 0, 0, N - 1]), // (B, H, D, L)
+      );
       const cacheMask = concat([x['mask']!, zeros([B, N - 1])], 1); // (B, L)
       const nextPos = add(reduceLast(x['positions']!), 1); // (B)
       const cols = constRange(L); // (L)
@@ -121,7 +129,7 @@ export function compileGenerate(
         blocks: Tensor[]; // per layer k and v of the block's tokens (B, H, steps, D)
         scans: Tensor[]; // tokens and logprobs (steps, B)
       }
-      /** `steps` decode steps from global step t0, attending to big (masked by bigMask) and to the block. */
+      /** `steps` decode steps from global step t0, attending to big (K, Vᵀ per layer; masked by bigMask) and to the block. */
       const decodeBlock = (
         steps: number,
         t0: Tensor,
@@ -152,13 +160,15 @@ export function compileGenerate(
             const Kb = where(at, k, kv[2 * i]!);
             const Vb = where(at, v, kv[2 * i + 1]!);
             newKv.push(Kb, Vb);
-            const sBig = add(mul(matmul(q, transpose(big[2 * i]!, [0, 1, 3, 2])), scale), bigBias); // (B, H, 1, L)
+            const qCol = reshape(q, [B, H, D, 1]);
+            const sBig = add(mul(reshape(matmul(big[2 * i]!, qCol), [B, H, 1, L]), scale), bigBias); // (B, H, 1, L)
             const sBlock = add(mul(matmul(q, transpose(Kb, [0, 1, 3, 2])), scale), blockBias); // (B, H, 1, steps)
             const [pBig, pBlock] = split(softmax(concat([sBig, sBlock], 3), -1), [L, steps], 3) as [
               Tensor,
               Tensor,
             ];
-            const y = add(matmul(pBig, big[2 * i + 1]!), matmul(pBlock, Vb)); // (B, H, 1, D)
+            const yBig = reshape(matmul(big[2 * i + 1]!, reshape(pBig, [B, H, L, 1])), [B, H, 1, D]);
+            const y = add(yBig, matmul(pBlock, Vb)); // (B, H, 1, D)
             const merged = reshape(transpose(y, [0, 2, 1, 3]), [B, 1, c.nEmbd]);
             h = add(h, rowLinear(merged, wT[`h.${i}.attn.c_proj`]!, p[`h.${i}.attn.c_proj.bias`]!));
             // The MLP residual of gpt.ts's mlpResidual, with the row-count-friendly products.
@@ -190,8 +200,13 @@ export function compileGenerate(
           // The block's columns of the big cache are still zero: a scatter-add writes them.
           const col0 = add(t0, P);
           const blockCols = add(constRange(S), col0); // (S)
-          const at = expand(reshape(blockCols, [1, 1, S, 1]), [B, H, S, D]);
-          const newCache = cache.map((t, k) => scatterAdd(t, at, d.blocks[k]!, 2));
+          const atK = expand(reshape(blockCols, [1, 1, S, 1]), [B, H, S, D]);
+          const atV = expand(reshape(blockCols, [1, 1, 1, S]), [B, H, D, S]);
+          const newCache = cache.map((t, k) =>
+            k % 2 === 0
+              ? scatterAdd(t, atK, d.blocks[k]!, 2)
+              : scatterAdd(t, atV, transpose(d.blocks[k]!, [0, 1, 3, 2]), 3),
+          );
           const inBlock = and(greaterEqual(cols, col0), less(cols, add(col0, S))); // (L)
           const newMask = where(reshape(inBlock, [1, L]), 1, mask);
           return { carried: [...d.state, newMask, ...newCache], scans: d.scans };
