@@ -1,5 +1,6 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
+import { press } from '../test/helpers.js';
 import { Home } from './Home.js';
 
 const down = '\u001B[B';
@@ -9,23 +10,6 @@ const runs = [
   { dir: '/runs/demo-1', label: 'runs/demo-1  (demo, done)' },
   { dir: '/runs/ppo-2', label: 'runs/ppo-2  (ppo, running)' },
 ];
-
-/**
- * Type keys one at a time, waiting after each until the frame changes (up to 500 ms), so a loaded machine
- * cannot deliver a key before the screen it belongs to has rendered.
- */
-async function press(
-  view: { stdin: { write(s: string): void }; lastFrame(): string | undefined },
-  ...keys: string[]
-) {
-  for (const k of keys) {
-    const before = view.lastFrame();
-    view.stdin.write(k);
-    const until = Date.now() + 500;
-    while (view.lastFrame() === before && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('Home', () => {
   it('offers to start a job, open a past run or compare runs', async () => {

@@ -1,28 +1,12 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
+import { press } from '../test/helpers.js';
 import { JobForm } from './JobForm.js';
 import { demoOptions, pretrainOptions } from './jobs.js';
 
 const down = '\u001B[B';
 const enter = '\r';
 const tick = () => new Promise((r) => setTimeout(r, 20));
-
-/**
- * Type keys one at a time, waiting after each until the frame changes (up to 500 ms), so a loaded machine
- * cannot deliver a key before the screen it belongs to has rendered.
- */
-async function press(
-  view: { stdin: { write(s: string): void }; lastFrame(): string | undefined },
-  ...keys: string[]
-) {
-  for (const k of keys) {
-    const before = view.lastFrame();
-    view.stdin.write(k);
-    const until = Date.now() + 500;
-    while (view.lastFrame() === before && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('JobForm', () => {
   it('lists every option with its default', async () => {

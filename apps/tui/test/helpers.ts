@@ -47,3 +47,20 @@ export function writeRun(
   if (run.summary) writeFileSync(join(dir, 'summary.json'), JSON.stringify(run.summary));
   return dir;
 }
+
+/**
+ * Type keys one at a time, waiting after each until the frame changes (up to 500 ms), so a loaded machine
+ * cannot deliver a key before the screen it belongs to has rendered.
+ */
+export async function press(
+  view: { stdin: { write(s: string): void }; lastFrame(): string | undefined },
+  ...keys: string[]
+) {
+  for (const k of keys) {
+    const before = view.lastFrame();
+    view.stdin.write(k);
+    const until = Date.now() + 500;
+    while (view.lastFrame() === before && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

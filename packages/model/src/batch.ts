@@ -21,20 +21,25 @@ function check(seqs: readonly (readonly number[])[], length: number, what: strin
   });
 }
 
-/** Left padding (real tokens end at the last column), as generation needs: every row's next token is at P. */
-export function padLeft(seqs: readonly (readonly number[])[], padId: number, length?: number): PaddedBatch {
-  const P = length ?? Math.max(...seqs.map((s) => s.length));
-  check(seqs, P, 'padLeft');
+function pad(
+  seqs: readonly (readonly number[])[],
+  padId: number,
+  side: 'left' | 'right',
+  length?: number,
+): PaddedBatch {
+  const T = length ?? Math.max(...seqs.map((s) => s.length));
+  const what = side === 'left' ? 'padLeft' : 'padRight';
+  check(seqs, T, what);
   const B = seqs.length;
-  const out = {
+  const out: PaddedBatch = {
     batch: B,
-    length: P,
-    ids: new Float64Array(B * P).fill(padId),
-    positions: new Float64Array(B * P),
-    mask: new Float32Array(B * P),
+    length: T,
+    ids: new Float64Array(B * T).fill(padId),
+    positions: new Float64Array(B * T),
+    mask: new Float32Array(B * T),
   };
   seqs.forEach((s, b) => {
-    const off = b * P + (P - s.length);
+    const off = b * T + (side === 'left' ? T - s.length : 0);
     s.forEach((tok, t) => {
       out.ids[off + t] = tok;
       out.positions[off + t] = t;
@@ -44,27 +49,13 @@ export function padLeft(seqs: readonly (readonly number[])[], padId: number, len
   return out;
 }
 
+/** Left padding (real tokens end at the last column), as generation needs: every row's next token is at P. */
+export const padLeft = (seqs: readonly (readonly number[])[], padId: number, length?: number): PaddedBatch =>
+  pad(seqs, padId, 'left', length);
+
 /** Right padding (real tokens start at column 0), as training and scoring use. */
-export function padRight(seqs: readonly (readonly number[])[], padId: number, length?: number): PaddedBatch {
-  const T = length ?? Math.max(...seqs.map((s) => s.length));
-  check(seqs, T, 'padRight');
-  const B = seqs.length;
-  const out = {
-    batch: B,
-    length: T,
-    ids: new Float64Array(B * T).fill(padId),
-    positions: new Float64Array(B * T),
-    mask: new Float32Array(B * T),
-  };
-  seqs.forEach((s, b) => {
-    s.forEach((tok, t) => {
-      out.ids[b * T + t] = tok;
-      out.positions[b * T + t] = t;
-      out.mask[b * T + t] = 1;
-    });
-  });
-  return out;
-}
+export const padRight = (seqs: readonly (readonly number[])[], padId: number, length?: number): PaddedBatch =>
+  pad(seqs, padId, 'right', length);
 
 /** Round a length up to a multiple of `to`, so programs compiled per shape are reused across calls. */
 export const bucket = (n: number, to = 8): number => Math.ceil(n / to) * to;
