@@ -43,7 +43,7 @@ describe('CausalLM', () => {
     expect(maxErr).toBeLessThan(1e-4);
   });
 
-  // 6 new tokens: one cache block and a remainder; 22: three blocks of 5 tokens and a remainder of 6.
+  // 6 new tokens: one block of decode steps; 22: three blocks of 7 (the cache grows twice).
   it.each([6, 22])(
     'generates greedily the same %i tokens as repeated full forwards, with left-padded prompts',
     async (maxNewTokens) => {

@@ -1,32 +1,27 @@
 /**
- * KV-cache generation as one ONNX program: a prefill over the left-padded prompts, then ONNX Loops that
- * feed one token per step, write its keys and values into the cache and sample the next token (the cache is
- * written in blocks: see the decode section).
+ * KV-cache generation as one ONNX program: a prefill over the left-padded prompts, then a few ONNX Loops,
+ * one per block of decode steps, that feed one token per step, keep its keys and values and sample the next
+ * token; the KV cache grows by a block at a time (see the decode section).
  * The host makes one session.run per batch, so per-token host overhead is zero.
  */
 import {
   add,
-  and,
   concat,
   constant,
   equal,
-  expand,
+  full,
   gather,
   gelu,
-  greaterEqual,
   type InputSpec,
   layerNorm,
-  less,
   lessEqual,
   loop,
   matmul,
   mul,
   or,
   Program,
-  padZeros,
   type RuntimeOptions,
   reshape,
-  scatterAdd,
   slice,
   softmax,
   split,
@@ -84,19 +79,8 @@ export function compileGenerate(
       const done0 = equal(first.token, eosTokenId);
       if (N === 1) return { tokens: reshape(first.token, [B, 1]), logprobs: reshape(first.logp, [B, 1]) };
 
-      // 2. Decode loop over N − 1 more tokens.
-      // Keys as (B, H, L, D), values transposed as (B, H, D, L): both are then the left operand of their
-      // product with the one query, K @ qᵀ and Vᵀ @ pᵀ, which MLAS reads in place (as the right operand, in
-      // q @ Kᵀ and p @ V, it packed the whole cache of every layer on every token).
-      const caches = pre.kv.map(
-        (t, k) =>
-          k % 2 === 0
-            ? padZeros(t, [0, 0, 0, 0], [0, 0, N - 1, 0]) // (B, H, L, D)
-            : padZeros(transpose(t, [0, 1, 3, 2]), [0, 0, 0, 0], [0, 0, 0, N - 1]), // (B, H, D, L)
-      );
-      const cacheMask = concat([x['mask']!, zeros([B, N - 1])], 1); // (B, L)
+      // 2. Decode N − 1 more tokens.
       const nextPos = add(reduceLast(x['positions']!), 1); // (B)
-      const cols = constRange(L); // (L)
       // A decode step multiplies B rows by each weight matrix. MLAS packs the right-hand operand of every
       // product, so x @ W repacked the whole of W on every token; written as (Wᵀ @ xᵀ)ᵀ, W is the left operand,
       // read in place, and only the B columns of xᵀ are packed. The weights are transposed once per run, here,
@@ -114,33 +98,43 @@ export function compileGenerate(
         return bias ? add(y, bias) : y;
       };
       // The KV cache in blocks. A loop-carried tensor is a graph input of the Loop body, so ORT cannot update
-      // it in place: writing one token's k and v into a (B, H, L, D) cache copied the whole cache, for every
-      // layer and token (a third of a decode step). So a block of S tokens is written into small (B, H, S, D)
-      // buffers carried by an inner loop, while the big cache, which holds the prompt and the finished blocks,
-      // is only read; it takes each block in one write when the block ends. Attention spans both. With
-      // S ≈ √L each token copies about 2S/L of the cache instead of all of it.
+      // it in place: writing one token's k and v into a loop-carried cache copied the whole cache, for every
+      // layer and token. So the decode steps run in blocks of about √L tokens, each block one Loop whose
+      // tokens go into small (B, H, steps, D) buffers it carries, while the cache of everything before the
+      // block (the prompt and the earlier blocks) is a plain tensor of the program: only read, and only as
+      // long as it is so far (a fixed-size cache would be read in full, zeros included, by every token). After
+      // a block, the cache grows by the block's buffers in one Concat. Attention spans the cache and the block.
+      // Keys are kept as (B, H, n, D) and values transposed as (B, H, D, n): both are then the left operand of
+      // their product with the one query, K @ qᵀ and Vᵀ @ pᵀ, which MLAS reads in place (as right operands,
+      // in q @ Kᵀ and p @ V, they were packed per layer and token).
       const R = N - 1; // decode steps
-      const S = Math.max(1, Math.min(R, Math.round(Math.sqrt(L))));
-      const nBlocks = Math.floor(R / S);
-      const rest = R - nBlocks * S;
+      // Blocks of about 1.5·√L steps: smaller blocks copy less per token, but each block is a Loop body of its
+      // own in the program, and more of them make the session slower to create (tiny: 10 blocks of 11 took
+      // 0.57 s to load, 7 of 16 took 0.47 s, at a few percent more per token; one fixed-size loop took 0.11 s).
+      const nBlocks = Math.max(1, Math.round(R / Math.max(1, Math.round(1.5 * Math.sqrt(L)))));
+      const blockSizes = Array.from(
+        { length: nBlocks },
+        (_, j) => Math.floor(R / nBlocks) + (j < R % nBlocks ? 1 : 0),
+      );
       const scale = 1 / Math.sqrt(D);
       interface Decoded {
         state: Tensor[]; // token, position, done: (B) each
         blocks: Tensor[]; // per layer k and v of the block's tokens (B, H, steps, D)
         scans: Tensor[]; // tokens and logprobs (steps, B)
       }
-      /** `steps` decode steps from global step t0, attending to big (K, Vᵀ per layer; masked by bigMask) and to the block. */
+      /** `steps` decode steps from step t0 (0-based), attending to the cache (K, Vᵀ per layer) and the block. */
       const decodeBlock = (
         steps: number,
-        t0: Tensor,
+        t0: number,
         state: Tensor[],
-        big: Tensor[],
-        bigMask: Tensor,
+        cache: Tensor[],
+        cacheMask: Tensor,
       ): Decoded => {
-        const bigBias = mul(sub(1, reshape(bigMask, [B, 1, 1, L])), -1e9); // (B, 1, 1, L)
+        const n = cacheMask.shape[1]!;
+        const cacheBias = mul(sub(1, reshape(cacheMask, [B, 1, 1, n])), -1e9); // (B, 1, 1, n)
         const blockCols = constRange(steps);
         const empty = zeros([B, H, steps, D]);
-        const res = loop(steps, [...state, ...big.map(() => empty)], (iter, carried) => {
+        const res = loop(steps, [...state, ...cache.map(() => empty)], (iter, carried) => {
           const [tok, pos, done, ...kv] = carried as [Tensor, Tensor, Tensor, ...Tensor[]];
           const at = reshape(equal(blockCols, iter), [1, 1, steps, 1]); // this token's block column
           // Block columns ≤ iter are written (this token's included).
@@ -161,14 +155,14 @@ export function compileGenerate(
             const Vb = where(at, v, kv[2 * i + 1]!);
             newKv.push(Kb, Vb);
             const qCol = reshape(q, [B, H, D, 1]);
-            const sBig = add(mul(reshape(matmul(big[2 * i]!, qCol), [B, H, 1, L]), scale), bigBias); // (B, H, 1, L)
+            const sCache = add(mul(reshape(matmul(cache[2 * i]!, qCol), [B, H, 1, n]), scale), cacheBias);
             const sBlock = add(mul(matmul(q, transpose(Kb, [0, 1, 3, 2])), scale), blockBias); // (B, H, 1, steps)
-            const [pBig, pBlock] = split(softmax(concat([sBig, sBlock], 3), -1), [L, steps], 3) as [
+            const [pCache, pBlock] = split(softmax(concat([sCache, sBlock], 3), -1), [n, steps], 3) as [
               Tensor,
               Tensor,
             ];
-            const yBig = reshape(matmul(big[2 * i + 1]!, reshape(pBig, [B, H, L, 1])), [B, H, 1, D]);
-            const y = add(yBig, matmul(pBlock, Vb)); // (B, H, 1, D)
+            const yCache = reshape(matmul(cache[2 * i + 1]!, reshape(pCache, [B, H, n, 1])), [B, H, 1, D]);
+            const y = add(yCache, matmul(pBlock, Vb)); // (B, H, 1, D)
             const merged = reshape(transpose(y, [0, 2, 1, 3]), [B, 1, c.nEmbd]);
             h = add(h, rowLinear(merged, wT[`h.${i}.attn.c_proj`]!, p[`h.${i}.attn.c_proj.bias`]!));
             // The MLP residual of gpt.ts's mlpResidual, with the row-count-friendly products.
@@ -178,7 +172,7 @@ export function compileGenerate(
           }
           h = layerNorm(h, p['ln_f.weight']!, p['ln_f.bias']!, c.layerNormEpsilon);
           const logits = reshape(rowLinear(h, p['wte.weight']!), [B, c.vocabSize]); // the tied LM head
-          const t = add(add(t0, iter), 1); // uniforms row: row 0 sampled the first token
+          const t = add(iter, t0 + 1); // uniforms row: row 0 sampled the first token
           const sampled = sampleTokens(logits, reshape(gather(u, t, 0), [B]), s);
           const token = where(done, eosTokenId, sampled.token);
           const logp = where(done, 0, sampled.logp);
@@ -189,40 +183,25 @@ export function compileGenerate(
       };
 
       let state = [first.token, nextPos, done0];
-      let big = caches;
-      let bigMask = cacheMask;
+      let cache = pre.kv.map((t, k) => (k % 2 === 0 ? t : transpose(t, [0, 1, 3, 2]))); // (B, H, P, D), (B, H, D, P)
+      let cacheMask = x['mask']!; // (B, P)
       const scans: Tensor[][] = [[], []]; // tokens, logprobs: (steps, B) pieces in order
-      if (nBlocks > 0) {
-        const blocks = loop(nBlocks, [...state, bigMask, ...big], (j, carried) => {
-          const [tok, pos, done, mask, ...cache] = carried as [Tensor, Tensor, Tensor, Tensor, ...Tensor[]];
-          const t0 = mul(j, S);
-          const d = decodeBlock(S, t0, [tok, pos, done], cache, mask);
-          // The block's columns of the big cache are still zero: a scatter-add writes them.
-          const col0 = add(t0, P);
-          const blockCols = add(constRange(S), col0); // (S)
-          const atK = expand(reshape(blockCols, [1, 1, S, 1]), [B, H, S, D]);
-          const atV = expand(reshape(blockCols, [1, 1, 1, S]), [B, H, D, S]);
-          const newCache = cache.map((t, k) =>
-            k % 2 === 0
-              ? scatterAdd(t, atK, d.blocks[k]!, 2)
-              : scatterAdd(t, atV, transpose(d.blocks[k]!, [0, 1, 3, 2]), 3),
-          );
-          const inBlock = and(greaterEqual(cols, col0), less(cols, add(col0, S))); // (L)
-          const newMask = where(reshape(inBlock, [1, L]), 1, mask);
-          return { carried: [...d.state, newMask, ...newCache], scans: d.scans };
-        });
-        state = blocks.carried.slice(0, 3);
-        bigMask = blocks.carried[3]!;
-        big = blocks.carried.slice(4);
-        blocks.scans.forEach((t, k) => {
-          scans[k]!.push(reshape(t, [nBlocks * S, B]));
-        });
-      }
-      if (rest > 0) {
-        const d = decodeBlock(rest, constant([nBlocks * S], [], 'int64'), state, big, bigMask);
+      let t0 = 0;
+      for (const steps of blockSizes) {
+        const d = decodeBlock(steps, t0, state, cache, cacheMask);
+        state = d.state;
         d.scans.forEach((t, k) => {
           scans[k]!.push(t);
         });
+        t0 += steps;
+        if (t0 < R) {
+          cache = cache.map((t, k) =>
+            k % 2 === 0
+              ? concat([t, d.blocks[k]!], 2)
+              : concat([t, transpose(d.blocks[k]!, [0, 1, 3, 2])], 3),
+          );
+          cacheMask = concat([cacheMask, full([B, steps], 1)], 1);
+        }
       }
       const [tokSteps, logpSteps] = scans.map((parts) => concat(parts, 0)) as [Tensor, Tensor]; // (N − 1, B)
       return {
