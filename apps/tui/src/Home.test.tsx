@@ -44,7 +44,9 @@ describe('Home', () => {
     const onDone = vi.fn();
     const view = render(<Home available={[]} runs={runs} onDone={onDone} />);
     await tick();
-    await press(view, down, down, enter, ' ', down, ' ', enter);
+    await press(view, down, down, enter);
+    await vi.waitFor(() => expect(view.lastFrame()).toContain('space selects'));
+    await press(view, ' ', down, ' ', enter);
     await vi.waitFor(() =>
       expect(onDone).toHaveBeenCalledWith({ type: 'compare', dirs: ['/runs/demo-1', '/runs/ppo-2'] }),
     );

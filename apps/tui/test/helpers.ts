@@ -61,6 +61,7 @@ export async function press(
     view.stdin.write(k);
     const until = Date.now() + 500;
     while (view.lastFrame() === before && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 10));
+    // Let effects run after the render (a new screen subscribes to input in an effect).
+    await new Promise((r) => setTimeout(r, 40));
   }
 }
