@@ -46,7 +46,21 @@ describe('Home', () => {
     await tick();
     await press(view, down, down, enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('space selects'));
-    await press(view, ' ', down, ' ', enter);
+    // A key can arrive before a freshly shown list listens; a lost key changes nothing, so repeat it until
+    // the screen shows its effect (a delivered key is never repeated).
+    const until = async (key: string, text: string) => {
+      for (let i = 0; i < 10 && !view.lastFrame()?.includes(text); i++) {
+        await press(view, key);
+        const deadline = Date.now() + 1500;
+        while (!view.lastFrame()?.includes(text) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(view.lastFrame()).toContain(text);
+    };
+    await until(' ', 'runs/demo-1  (demo, done) ✔');
+    await until(down, '❯ runs/ppo-2');
+    await until(' ', 'runs/ppo-2  (ppo, running) ✔');
+    await press(view, enter);
     await vi.waitFor(() =>
       expect(onDone).toHaveBeenCalledWith({ type: 'compare', dirs: ['/runs/demo-1', '/runs/ppo-2'] }),
     );
