@@ -62,7 +62,7 @@ export const demoOptions = z.strictObject({
   preset: z
     .enum(['default', 'ci'])
     .default('default')
-    .describe('default: the full demo (about 10 minutes on 2 cores); ci: a reduced run (about 3 minutes)'),
+    .describe('default: the full demo (about 10 minutes on 2 cores); ci: a reduced run (about 2 minutes)'),
   out,
   seed,
   threads: z.number().int().min(1).optional().describe('CPU threads for the engine (default: all cores)'),
