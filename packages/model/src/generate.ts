@@ -132,13 +132,17 @@ export function compileGenerate(
       ): Decoded => {
         const n = cacheMask.shape[1]!;
         const cacheBias = mul(sub(1, reshape(cacheMask, [B, 1, 1, n])), -1e9); // (B, 1, 1, n)
-        const blockCols = constRange(steps);
+        // Column j of the block buffers counts from the end: steps − 1 − j.
+        const fromEnd = constant(
+          Array.from({ length: steps }, (_, j) => steps - 1 - j),
+          [steps],
+          'int64',
+        );
         const empty = zeros([B, H, steps, D]);
         const res = loop(steps, [...state, ...cache.map(() => empty)], (iter, carried) => {
           const [tok, pos, done, ...kv] = carried as [Tensor, Tensor, Tensor, ...Tensor[]];
-          const at = reshape(equal(blockCols, iter), [1, 1, steps, 1]); // this token's block column
-          // Block columns ≤ iter are written (this token's included).
-          const blockBias = reshape(where(lessEqual(blockCols, iter), 0, -1e9), [1, 1, 1, steps]);
+          // The last iter + 1 columns are written (this token's included).
+          const blockBias = reshape(where(lessEqual(fromEnd, iter), 0, -1e9), [1, 1, 1, steps]);
           let h = reshape(add(gather(p['wte.weight']!, tok, 0), gather(p['wpe.weight']!, pos, 0)), [
             B,
             1,
@@ -149,10 +153,14 @@ export function compileGenerate(
             const a = layerNorm(h, p[`h.${i}.ln_1.weight`]!, p[`h.${i}.ln_1.bias`]!, c.layerNormEpsilon);
             const qkv = rowLinear(a, wT[`h.${i}.attn.c_attn`]!, p[`h.${i}.attn.c_attn.bias`]!);
             const [q, k, v] = qkvHeads(qkv, c); // (B, H, 1, D)
-            // Column `iter` of the block buffers takes k and v: a broadcast select over the small buffer (a
-            // scatter costs about as much per element written, and it writes B·H·D of them one by one).
-            const Kb = where(at, k, kv[2 * i]!);
-            const Vb = where(at, v, kv[2 * i + 1]!);
+            // The block buffers shift left by one column and take k and v as their last: two contiguous
+            // copies (a broadcast Where writing column `iter` in place cost twice as much, and a scatter writes
+            // B·H·D elements one by one). Attention does not depend on the order of the keys, and after the
+            // block's last step column j holds the block's token j.
+            const shift = (buf: Tensor, t: Tensor) =>
+              steps === 1 ? t : concat([slice(buf, [1], [steps], [2]), t], 2);
+            const Kb = shift(kv[2 * i]!, k);
+            const Vb = shift(kv[2 * i + 1]!, v);
             newKv.push(Kb, Vb);
             const qCol = reshape(q, [B, H, D, 1]);
             const sCache = add(mul(reshape(matmul(cache[2 * i]!, qCol), [B, H, 1, n]), scale), cacheBias);
@@ -221,11 +229,3 @@ const reduceLast = (t: Tensor) => {
   const [B, P] = t.shape as [number, number];
   return reshape(slice(t, [P - 1], [P], [1]), [B]);
 };
-
-/** 0..n-1 as an int64 constant (shapes are static, so it is built on the host). */
-const constRange = (n: number): Tensor =>
-  constant(
-    Array.from({ length: n }, (_, i) => i),
-    [n],
-    'int64',
-  );
