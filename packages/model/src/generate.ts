@@ -32,7 +32,7 @@ import {
   zeros,
 } from '@rlhfkit/engine';
 import type { GPTConfig } from './config.js';
-import { forwardHidden, lmLogits, type Params, qkvHeads } from './gpt.js';
+import { forwardHidden, lmLogits, type Params } from './gpt.js';
 import { paramShapes } from './param-shapes.js';
 import { type SamplingConfig, sampleTokens } from './sampling.js';
 
@@ -91,10 +91,9 @@ export function compileGenerate(
           wT[`h.${i}.${w}`] = transpose(p[`h.${i}.${w}.weight`]!, [1, 0]);
         }
       }
-      /** x (B, 1, Cin) @ W + b as (Wᵀ @ xᵀ)ᵀ + b, with Wᵀ (Cout, Cin) from wT or wte. */
+      /** x (B, Cin) @ W + b as (Wᵀ @ xᵀ)ᵀ + b, with Wᵀ (Cout, Cin) from wT or wte. (B, Cout) */
       const rowLinear = (x: Tensor, wt: Tensor, bias?: Tensor): Tensor => {
-        const yT = matmul(wt, transpose(reshape(x, [B, wt.shape[1]!]), [1, 0])); // (Cout, B)
-        const y = reshape(transpose(yT, [1, 0]), [B, 1, wt.shape[0]!]);
+        const y = transpose(matmul(wt, transpose(x, [1, 0])), [1, 0]);
         return bias ? add(y, bias) : y;
       };
       // The KV cache in blocks. A loop-carried tensor is a graph input of the Loop body, so ORT cannot update
@@ -143,43 +142,47 @@ export function compileGenerate(
           const [tok, pos, done, ...kv] = carried as [Tensor, Tensor, Tensor, ...Tensor[]];
           // The last iter + 1 columns are written (this token's included).
           const blockBias = reshape(where(lessEqual(fromEnd, iter), 0, -1e9), [1, 1, 1, steps]);
-          let h = reshape(add(gather(p['wte.weight']!, tok, 0), gather(p['wpe.weight']!, pos, 0)), [
-            B,
-            1,
-            c.nEmbd,
-          ]);
+          // A decode step keeps one row per sequence, (B, C), and views it as heads only for attention:
+          // with one token, (B, C) and (B, H, 1, D) are the same memory, so no reshape or transpose is needed
+          // around the products (each is a node that costs a few microseconds per layer and token).
+          let h = add(gather(p['wte.weight']!, tok, 0), gather(p['wpe.weight']!, pos, 0)); // (B, C)
           const newKv: Tensor[] = [];
           for (let i = 0; i < c.nLayer; i++) {
-            const a = layerNorm(h, p[`h.${i}.ln_1.weight`]!, p[`h.${i}.ln_1.bias`]!, c.layerNormEpsilon);
-            const qkv = rowLinear(a, wT[`h.${i}.attn.c_attn`]!, p[`h.${i}.attn.c_attn.bias`]!);
-            const [q, k, v] = qkvHeads(qkv, c); // (B, H, 1, D)
+            const w = (name: string) => p[`h.${i}.${name}`]!;
+            const a = layerNorm(h, w('ln_1.weight'), w('ln_1.bias'), c.layerNormEpsilon);
+            const qkv = rowLinear(a, wT[`h.${i}.attn.c_attn`]!, w('attn.c_attn.bias')); // (B, 3C)
+            const [q, k, v] = split(qkv, [c.nEmbd, c.nEmbd, c.nEmbd], 1) as [Tensor, Tensor, Tensor];
             // The block buffers shift left by one column and take k and v as their last: two contiguous
             // copies (a broadcast Where writing column `iter` in place cost twice as much, and a scatter writes
             // B·H·D elements one by one). Attention does not depend on the order of the keys, and after the
             // block's last step column j holds the block's token j.
-            const shift = (buf: Tensor, t: Tensor) =>
-              steps === 1 ? t : concat([slice(buf, [1], [steps], [2]), t], 2);
+            const shift = (buf: Tensor, t: Tensor) => {
+              const t4 = reshape(t, [B, H, 1, D]);
+              return steps === 1 ? t4 : concat([slice(buf, [1], [steps], [2]), t4], 2);
+            };
             const Kb = shift(kv[2 * i]!, k);
             const Vb = shift(kv[2 * i + 1]!, v);
             newKv.push(Kb, Vb);
-            const qCol = reshape(q, [B, H, D, 1]);
-            const sCache = add(mul(reshape(matmul(cache[2 * i]!, qCol), [B, H, 1, n]), scale), cacheBias);
-            const sBlock = add(mul(matmul(q, transpose(Kb, [0, 1, 3, 2])), scale), blockBias); // (B, H, 1, steps)
+            const qs = mul(q, scale); // (B, C), scaled once for both score products
+            const sCache = add(
+              reshape(matmul(cache[2 * i]!, reshape(qs, [B, H, D, 1])), [B, H, 1, n]),
+              cacheBias,
+            );
+            const sBlock = add(matmul(reshape(qs, [B, H, 1, D]), transpose(Kb, [0, 1, 3, 2])), blockBias); // (B, H, 1, steps)
             const [pCache, pBlock] = split(softmax(concat([sCache, sBlock], 3), -1), [n, steps], 3) as [
               Tensor,
               Tensor,
             ];
-            const yCache = reshape(matmul(cache[2 * i + 1]!, reshape(pCache, [B, H, n, 1])), [B, H, 1, D]);
-            const y = add(yCache, matmul(pBlock, Vb)); // (B, H, 1, D)
-            const merged = reshape(transpose(y, [0, 2, 1, 3]), [B, 1, c.nEmbd]);
-            h = add(h, rowLinear(merged, wT[`h.${i}.attn.c_proj`]!, p[`h.${i}.attn.c_proj.bias`]!));
+            const yCache = matmul(cache[2 * i + 1]!, reshape(pCache, [B, H, n, 1])); // (B, H, D, 1)
+            const y = add(reshape(yCache, [B, c.nEmbd]), reshape(matmul(pBlock, Vb), [B, c.nEmbd])); // (B, C)
+            h = add(h, rowLinear(y, wT[`h.${i}.attn.c_proj`]!, w('attn.c_proj.bias')));
             // The MLP residual of gpt.ts's mlpResidual, with the row-count-friendly products.
-            const m = layerNorm(h, p[`h.${i}.ln_2.weight`]!, p[`h.${i}.ln_2.bias`]!, c.layerNormEpsilon);
-            const fc = gelu(rowLinear(m, wT[`h.${i}.mlp.c_fc`]!, p[`h.${i}.mlp.c_fc.bias`]!));
-            h = add(h, rowLinear(fc, wT[`h.${i}.mlp.c_proj`]!, p[`h.${i}.mlp.c_proj.bias`]!));
+            const m = layerNorm(h, w('ln_2.weight'), w('ln_2.bias'), c.layerNormEpsilon);
+            const fc = gelu(rowLinear(m, wT[`h.${i}.mlp.c_fc`]!, w('mlp.c_fc.bias')));
+            h = add(h, rowLinear(fc, wT[`h.${i}.mlp.c_proj`]!, w('mlp.c_proj.bias')));
           }
           h = layerNorm(h, p['ln_f.weight']!, p['ln_f.bias']!, c.layerNormEpsilon);
-          const logits = reshape(rowLinear(h, p['wte.weight']!), [B, c.vocabSize]); // the tied LM head
+          const logits = rowLinear(h, p['wte.weight']!); // (B, V), the tied LM head
           const t = add(iter, t0 + 1); // uniforms row: row 0 sampled the first token
           const sampled = sampleTokens(logits, reshape(gather(u, t, 0), [B]), s);
           const token = where(done, eosTokenId, sampled.token);
