@@ -46,7 +46,7 @@ export {
 } from './elementwise.js';
 export { evaluate, type TensorInput, type TensorValue, valueAndGrad } from './functional.js';
 export { constant, Graph, type Primitive, Tensor, withGraph } from './graph.js';
-export { argmax, gather, gatherElements, scatterAdd, topK } from './indexing.js';
+export { argmax, gather, gatherElements, scatterAdd, scatterND, topK } from './indexing.js';
 export { loop } from './loop.js';
 export {
   AttrType as OnnxAttrType,

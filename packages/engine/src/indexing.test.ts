@@ -8,6 +8,7 @@ import {
   mul,
   reduceSum,
   scatterAdd,
+  scatterND,
   topK,
   valueAndGrad,
 } from './index.js';
@@ -94,6 +95,35 @@ describe('scatterAdd', () => {
       i: ints([2, 0, 2, 2, 1, 0, 2, 2], [4, 2]),
       u: uniform([4, 2], -1, 1, 55),
     });
+  });
+});
+
+describe('scatterND', () => {
+  it('replaces whole slices at index tuples and leaves the rest of data as it was', async () => {
+    // data (2, 3, 2); write row [b, j] for (b, j) = (0, 2) and (1, 0).
+    const r = await run(({ d, i, u }) => scatterND(d!, i!, u!), {
+      d: f64([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [2, 3, 2]),
+      i: ints([0, 2, 1, 0], [2, 1, 2]),
+      u: f64([-1, -2, -3, -4], [2, 1, 2]),
+    });
+    expect(r).toEqual({ shape: [2, 3, 2], data: [0, 1, 2, 3, -1, -2, -3, -4, 8, 9, 10, 11] });
+  });
+
+  it('rejects updates whose shape does not follow the indices, and has no gradient rule', async () => {
+    await expect(
+      run(({ d, i, u }) => scatterND(d!, i!, u!), {
+        d: f64([0, 1, 2, 3], [2, 2]),
+        i: ints([1], [1, 1]),
+        u: f64([5], [1, 1]),
+      }),
+    ).rejects.toThrow(/scatterND: updates .* must be \[1,2\]/);
+    await expect(
+      valueAndGrad(({ d, i, u }) => reduceSum(scatterND(d!, i!, u!)), {
+        d: f64([0, 1, 2, 3], [2, 2]),
+        i: ints([1], [1, 1]),
+        u: f64([5, 6], [1, 2]),
+      }),
+    ).rejects.toThrow(/no gradient rule for op 'scatterND'/);
   });
 });
 

@@ -98,6 +98,38 @@ const ScatterAdd: Primitive<{ axis: number }> = {
 export const scatterAdd = (data: Tensor, indices: Tensor, updates: Tensor, axis: number): Tensor =>
   apply1(ScatterAdd, [data, indices, updates], { axis: normAxes('scatterAdd', [axis], data.rank)[0]! });
 
+// ---- scatterND: data with whole slices replaced at index tuples (ONNX ScatterND, no reduction) ----
+
+const ScatterND: Primitive = {
+  name: 'scatterND',
+  infer([data, idx, upd]) {
+    if (idx!.dtype !== 'int64') throw new Error(`scatterND: indices must be int64, got ${idx!.dtype}`);
+    const k = idx!.shape.at(-1) ?? 0;
+    const want = [...idx!.shape.slice(0, -1), ...data!.shape.slice(k)];
+    if (k < 1 || k > data!.rank || upd!.dtype !== data!.dtype || upd!.shape.join() !== want.join()) {
+      throw new Error(`scatterND: updates ${upd} must be [${want}] for indices ${idx} into ${data}`);
+    }
+    return [{ dtype: data!.dtype, shape: [...data!.shape] }];
+  },
+  lower(e, n) {
+    e.node(
+      'ScatterND',
+      n.inputs.map((t) => e.name(t)),
+      [e.name(n.outputs[0]!)],
+      {},
+    );
+  },
+  // No gradient rule: it writes caches during generation, never on a differentiated path.
+};
+
+/**
+ * data with data[idx[..., :]] = updates[...] for each index tuple in the last axis of `indices` (k ≤ rank
+ * of data; each tuple picks a slice of the remaining axes). Tuples must be distinct (ONNX leaves repeats
+ * undefined). One copy of data plus the slices written, where a broadcast select reads and writes all of data.
+ */
+export const scatterND = (data: Tensor, indices: Tensor, updates: Tensor): Tensor =>
+  apply1(ScatterND, [data, indices, updates], {});
+
 // ---- non-differentiable helpers for sampling ----
 
 const ArgMax: Primitive<{ axis: number }> = {

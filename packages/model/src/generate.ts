@@ -22,6 +22,7 @@ import {
   Program,
   type RuntimeOptions,
   reshape,
+  scatterND,
   slice,
   softmax,
   split,
@@ -131,17 +132,24 @@ export function compileGenerate(
       ): Decoded => {
         const n = cacheMask.shape[1]!;
         const cacheBias = mul(sub(1, reshape(cacheMask, [B, 1, 1, n])), -1e9); // (B, 1, 1, n)
-        // Column j of the block buffers counts from the end: steps − 1 − j.
-        const fromEnd = constant(
-          Array.from({ length: steps }, (_, j) => steps - 1 - j),
+        const blockCols = constant(
+          Array.from({ length: steps }, (_, j) => j),
           [steps],
           'int64',
         );
+        // (b, h, 0) for every row and head: ScatterND index tuples, with the block column added per step.
+        const rowsHeads = constant(
+          Array.from({ length: B * H }, (_, r) => [Math.floor(r / H), r % H, 0]).flat(),
+          [B, H, 1, 3],
+          'int64',
+        );
+        const columnOnly = constant([0, 0, 1], [3], 'int64');
         const empty = zeros([B, H, steps, D]);
         const res = loop(steps, [...state, ...cache.map(() => empty)], (iter, carried) => {
           const [tok, pos, done, ...kv] = carried as [Tensor, Tensor, Tensor, ...Tensor[]];
-          // The last iter + 1 columns are written (this token's included).
-          const blockBias = reshape(where(lessEqual(fromEnd, iter), 0, -1e9), [1, 1, 1, steps]);
+          // Block columns ≤ iter are written (this token's included).
+          const blockBias = reshape(where(lessEqual(blockCols, iter), 0, -1e9), [1, 1, 1, steps]);
+          const at = add(rowsHeads, mul(iter, columnOnly)); // (B, H, 1, 3): (b, h, iter)
           // A decode step keeps one row per sequence, (B, C), and views it as heads only for attention:
           // with one token, (B, C) and (B, H, 1, D) are the same memory, so no reshape or transpose is needed
           // around the products (each is a node that costs a few microseconds per layer and token).
@@ -152,16 +160,12 @@ export function compileGenerate(
             const a = layerNorm(h, w('ln_1.weight'), w('ln_1.bias'), c.layerNormEpsilon);
             const qkv = rowLinear(a, wT[`h.${i}.attn.c_attn`]!, w('attn.c_attn.bias')); // (B, 3C)
             const [q, k, v] = split(qkv, [c.nEmbd, c.nEmbd, c.nEmbd], 1) as [Tensor, Tensor, Tensor];
-            // The block buffers shift left by one column and take k and v as their last: two contiguous
-            // copies (a broadcast Where writing column `iter` in place cost twice as much, and a scatter writes
-            // B·H·D elements one by one). Attention does not depend on the order of the keys, and after the
-            // block's last step column j holds the block's token j.
-            const shift = (buf: Tensor, t: Tensor) => {
-              const t4 = reshape(t, [B, H, 1, D]);
-              return steps === 1 ? t4 : concat([slice(buf, [1], [steps], [2]), t4], 2);
-            };
-            const Kb = shift(kv[2 * i]!, k);
-            const Vb = shift(kv[2 * i + 1]!, v);
+            // Column `iter` of the block buffers takes k and v: ScatterND copies the buffer once and writes
+            // B·H rows of D (a broadcast Where read and wrote the whole buffer twice over, twice as slow;
+            // shifting the buffer by a Slice and a Concat copied it twice).
+            const write = (buf: Tensor, t: Tensor) => scatterND(buf, at, reshape(t, [B, H, 1, D]));
+            const Kb = write(kv[2 * i]!, k);
+            const Vb = write(kv[2 * i + 1]!, v);
             newKv.push(Kb, Vb);
             const qs = mul(q, scale); // (B, C), scaled once for both score products
             const sCache = add(
