@@ -3,13 +3,17 @@
  * as uniforms drawn on the host from a seeded Rng: the same seed gives the same tokens on any thread count.
  */
 import {
+  add,
   argmax,
   cast,
+  concat,
+  constant,
   cumsum,
   div,
   gatherElements,
   less,
   logSoftmax,
+  matmul,
   minimum,
   mul,
   neg,
@@ -22,6 +26,7 @@ import {
   type Tensor,
   topK,
   where,
+  zeros,
 } from '@rlhfkit/engine';
 
 export interface SamplingConfig {
@@ -65,13 +70,37 @@ export function sampleTokens(logits: Tensor, u: Tensor, s: SamplingConfig): { to
     f = where(less(f, cutoff), NEG, f);
   }
   const probs = softmax(f, -1); // (B, V)
-  const cdf = cumsum(probs, -1);
+  const cdf = rowCumsum(probs);
   const total = slice(cdf, [V - 1], [V], [1]); // (B, 1), 1 up to rounding
   // Counted in the float dtype (exact far beyond any vocabulary) and then cast: ORT's int64 ReduceSum is a
   // scalar loop, several times slower than the float one on every generated token.
   const below = cast(less(cdf, mul(reshape(u, [B, 1]), total)), logits.dtype);
   const token = minimum(cast(reduceSum(below, -1), 'int64'), V - 1); // (B): first index where cdf ≥ u
   return { token, logp: pick(logp, token) };
+}
+
+/**
+ * Inclusive cumulative sum along the last axis of p (B, V), in two levels: sums within chunks of S = 64 as
+ * one product with an upper-triangular matrix of ones, plus the sums of the chunks before. ORT's CumSum is
+ * a scalar loop (about 230 µs for 16 × 4096 on the development machine, on every generated token); the
+ * product and a CumSum over B × V/S chunk sums take about half of that. Small vocabularies use CumSum.
+ */
+function rowCumsum(p: Tensor): Tensor {
+  const [B, V] = p.shape as [number, number];
+  const S = 64;
+  if (V < 4 * S) return cumsum(p, -1);
+  const G = Math.ceil(V / S);
+  const padded = G * S === V ? p : concat([p, zeros([B, G * S - V], p.dtype)], 1);
+  const upper = constant(
+    Array.from({ length: S * S }, (_, k) => (Math.floor(k / S) <= k % S ? 1 : 0)),
+    [S, S],
+    p.dtype,
+  );
+  const within = matmul(reshape(padded, [B * G, S]), upper); // (B·G, S): sums within each chunk
+  const chunkSums = reshape(slice(within, [S - 1], [S], [1]), [B, G]);
+  const before = sub(cumsum(chunkSums, -1), chunkSums); // (B, G): the chunks before each one
+  const cdf = reshape(add(reshape(within, [B, G, S]), reshape(before, [B, G, 1])), [B, G * S]);
+  return G * S === V ? cdf : slice(cdf, [0], [V], [1]);
 }
 
 /** x[b, token[b]] for x (B, V). */
