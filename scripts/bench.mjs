@@ -10,6 +10,8 @@
 //                 real PPO iteration goes; per optimizer step. Not the like-for-like figure.
 //   gen_tok_s     CausalLM.generateWithLogProbs: batch B, prompt 16, KV cache, T − 16 sampled tokens in one
 //                 session.run; counts B·(T − 16), as torch_anchor.py does.
+//   gen_floor_tok_s  the same tokens/s if a decode step were only its weight products, in one Loop (no
+//                 attention, norms, sampling or cache); gen_of_floor = gen_tok_s ÷ gen_floor_tok_s.
 //   score_tok_s   RewardModel.scoreTokens: a no-grad forward of B × T tokens, score head at the last token.
 //   matmul_gflops a 1024³ fp32 matmul through the engine, timed in the same process before and after.
 //   train_mfu     model FLOPs/s of the train step ÷ matmul_gflops (medians); model FLOPs = 6 · (matmul weights:
@@ -104,7 +106,7 @@ try {
   );
   process.exit(1);
 }
-const { configureRuntime, Program, Rng, matmul, slice } = engine;
+const { add, configureRuntime, loop, matmul, mul, Program, Rng, slice } = engine;
 configureRuntime({ threads: args.threads });
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
@@ -134,6 +136,43 @@ function runtimeFor(name) {
     profilePrefix: join(args.profile, name),
     optimizedModelPath: join(args.profile, `${name}.optimized.onnx`),
   };
+}
+
+/**
+ * The floor under generation: a run of `steps` decode steps that do nothing but the step's weight products
+ * (per layer qkv, attention out, MLP in and out, then the LM head) for `rows` rows, in one ONNX Loop, with the
+ * weights fed once, as generation does. Each product is Wᵀ @ xᵀ, the form generate.ts uses. No attention,
+ * norms, sampling or cache: tokens/s of this run bound what any decode loop built on these products can reach.
+ */
+function decodeFloorRun(x, rows, steps, seed = 3) {
+  const C = x.dim;
+  const shapes = [];
+  for (let i = 0; i < x.layers; i++) shapes.push([3 * C, C], [C, C], [4 * C, C], [C, 4 * C]);
+  shapes.push([x.vocab, C]);
+  const specs = { h: { shape: [C, rows] } };
+  shapes.forEach((sh, i) => {
+    specs[`w${i}`] = { shape: sh };
+  });
+  const prog = Program.compile(specs, (t) => {
+    const res = loop(steps, [t.h], (_iter, [h]) => {
+      let y = h;
+      for (let i = 0; i + 1 < shapes.length; i += 4) {
+        y = slice(matmul(t[`w${i}`], y), [0, 0], [C, rows]); // qkv: keep C rows as the next input
+        y = matmul(t[`w${i + 1}`], y);
+        y = matmul(t[`w${i + 3}`], matmul(t[`w${i + 2}`], y));
+      }
+      const head = matmul(t[`w${shapes.length - 1}`], y); // (V, rows)
+      return { carried: [add(y, mul(slice(head, [0, 0], [C, rows]), 1e-6))] };
+    });
+    return { corner: slice(res.carried[0], [0, 0], [1, 1]) };
+  });
+  const rng = new Rng(seed);
+  const feeds = {};
+  for (const [k, v] of Object.entries(specs)) {
+    const n = v.shape[0] * v.shape[1];
+    feeds[k] = { data: Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 0.05) };
+  }
+  return () => prog.run(feeds);
 }
 
 /** (m, k) @ (k, n) as a run function; a 1×1 corner comes back, so no output copy is timed. */
@@ -229,6 +268,7 @@ async function benchConfig(name, x) {
     args.repeats,
   );
   const genS = median(genTimes);
+  const floorS = median(await times(decodeFloorRun(x, B, T - PROMPT), args.repeats));
 
   // ---- scoring: no-grad forward, score head at the last token ----
   const scoreLM = new model.CausalLM(
@@ -269,6 +309,9 @@ async function benchConfig(name, x) {
     matmul_gflops_best: round(matmulBest, 1),
     train_mfu_best: round(modelFlops / Math.min(...trainTimes) / 1e9 / matmulBest, 3),
     gen_s: round(genS, 4),
+    // The same tokens if a decode step were only its weight products (see decodeFloorRun), and our share of it.
+    gen_floor_tok_s: round((B * (T - PROMPT)) / floorS),
+    gen_of_floor: round(floorS / genS, 3),
     score_s: round(scoreS, 4),
   };
   if (loop !== null) {
