@@ -30,18 +30,22 @@ function goingRun(root: string, name = 'ppo-a', offset = 0) {
   return dir;
 }
 
-/** A demo run: one run directory per stage and a summary.json with the before/after figures. */
+/**
+ * A demo run as `rlhf demo` writes it: a directory per stage with its metrics and a done.json marker (no
+ * run.json of its own), and a summary.json with the before/after figures and the stage times in stage order.
+ */
 function demoRun(root: string) {
   const dir = join(root, 'demo-1');
-  writeRun(join(dir, 'pretrain'), {
-    kind: 'pretrain',
-    status: 'done',
-    metrics: [
-      { step: 1, loss: 5 },
-      { step: 2, loss: 3 },
-    ],
-  });
-  writeRun(join(dir, 'ppo'), { kind: 'ppo', status: 'done', metrics: ppoRows(5) });
+  const stage = (name: string, metrics: Record<string, number>[]) => {
+    mkdirSync(join(dir, name), { recursive: true });
+    writeFileSync(join(dir, name, 'metrics.jsonl'), metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    writeFileSync(join(dir, name, 'done.json'), JSON.stringify({ seconds: 1 }));
+  };
+  stage('pretrain', [
+    { step: 1, loss: 5 },
+    { step: 2, loss: 3 },
+  ]);
+  stage('ppo', ppoRows(5));
   writeFileSync(
     join(dir, 'summary.json'),
     JSON.stringify({
@@ -100,8 +104,11 @@ describe('rlhf eval', () => {
     expect(r.out).toMatch(/KL to reference\s+0\.3/);
     expect(r.out).toMatch(/RM eval accuracy\s+0\.8/);
     expect(r.out).toMatch(/ppo\s+120/);
-    expect(r.out).toContain('stage pretrain');
-    expect(r.out).toContain('stage ppo');
+    // Every stage, in the order the demo ran them, done by its marker.
+    const pretrain = r.out.indexOf('stage pretrain  (pretrain, done, 2 steps)');
+    const ppo = r.out.indexOf('stage ppo  (ppo, done, 5 steps)');
+    expect(pretrain).toBeGreaterThan(0);
+    expect(ppo).toBeGreaterThan(pretrain);
   });
 
   it('prints the summary as JSON with --json', async () => {

@@ -43,6 +43,16 @@ function readJson(path: string): Record<string, unknown> | undefined {
 
 const isRunDir = (dir: string) => files.some((f) => existsSync(join(dir, f)));
 
+/** Stages in the order the job ran them (a demo's summary lists seconds_per_stage in that order). */
+function stageOrder(summary: Record<string, unknown> | undefined): (run: RunData) => number {
+  const seconds = summary?.['seconds_per_stage'];
+  const names = seconds && typeof seconds === 'object' ? Object.keys(seconds) : [];
+  return (run) => {
+    const i = names.indexOf(run.name);
+    return i < 0 ? names.length : i;
+  };
+}
+
 /** Load a run directory and its stage subdirectories; a missing or empty directory is a UsageError. */
 export function loadRun(path: string, cwd = process.cwd()): RunData {
   const dir = resolve(cwd, path);
@@ -53,20 +63,29 @@ export function loadRun(path: string, cwd = process.cwd()): RunData {
     throw new UsageError(`run directory not found: ${path}`);
   }
   if (!stat.isDirectory()) throw new UsageError(`${path} is a file; give the run directory that holds it`);
+  const run = readRun(dir);
+  const order = stageOrder(run.summary);
   const stages = readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name !== 'checkpoints' && isRunDir(join(dir, d.name)))
     .map((d) => readRun(join(dir, d.name)))
-    .sort((a, b) => (a.info?.startedAt ?? a.name).localeCompare(b.info?.startedAt ?? b.name));
+    .sort(
+      (a, b) =>
+        order(a) - order(b) || (a.info?.startedAt ?? a.name).localeCompare(b.info?.startedAt ?? b.name),
+    );
   if (!isRunDir(dir) && stages.length === 0) {
     throw new UsageError(
       `${path} is empty: no run.json, metrics.jsonl or summary.json. Give a directory written by rlhf <job> --out <dir>.`,
     );
   }
-  return { ...readRun(dir), stages };
+  return { ...run, stages };
 }
 
 function readRun(dir: string): RunData {
-  const info = readJson(join(dir, 'run.json')) as RunInfo | undefined;
+  // A demo stage has no run.json of its own; its done.json marker says it finished.
+  const info = (readJson(join(dir, 'run.json')) ??
+    (existsSync(join(dir, 'done.json')) ? { kind: basename(dir), status: 'done' } : undefined)) as
+    | RunInfo
+    | undefined;
   const summary = readJson(join(dir, 'summary.json'));
   return {
     dir,
