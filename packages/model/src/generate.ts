@@ -152,7 +152,7 @@ export function compileGenerate(
           const at = add(rowsHeads, mul(iter, columnOnly)); // (B, H, 1, 3): (b, h, iter)
           // A decode step keeps one row per sequence, (B, C), and views it as heads only for attention:
           // with one token, (B, C) and (B, H, 1, D) are the same memory, so no reshape or transpose is needed
-          // around the products (each is a node that costs a few microseconds per layer and token).
+          // around the products (each such kernel took a few microseconds, per layer and token).
           let h = add(gather(p['wte.weight']!, tok, 0), gather(p['wpe.weight']!, pos, 0)); // (B, C)
           const newKv: Tensor[] = [];
           for (let i = 0; i < c.nLayer; i++) {

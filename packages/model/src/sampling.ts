@@ -65,7 +65,7 @@ export function sampleTokens(logits: Tensor, u: Tensor, s: SamplingConfig): { to
     const sorted = topK(f, V).values; // (B, V) descending
     const p = softmax(sorted, -1);
     // Keep token i while the mass before it is below topP (so the first token is always kept).
-    const before = sub(cumsum(p, -1), p);
+    const before = sub(rowCumsum(p), p);
     const cutoff = neg(reduceMax(neg(where(less(before, s.topP), sorted, -NEG)), -1, true)); // (B, 1)
     f = where(less(f, cutoff), NEG, f);
   }
