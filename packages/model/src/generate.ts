@@ -11,7 +11,6 @@ import {
   equal,
   full,
   gather,
-  gelu,
   type InputSpec,
   layerNorm,
   lessEqual,
@@ -33,7 +32,7 @@ import {
   zeros,
 } from '@rlhfkit/engine';
 import type { GPTConfig } from './config.js';
-import { forwardHidden, lmLogits, type Params } from './gpt.js';
+import { forwardHidden, type Linear, lmLogits, mlpResidual, type Params } from './gpt.js';
 import { paramShapes } from './param-shapes.js';
 import { type SamplingConfig, sampleTokens } from './sampling.js';
 
@@ -92,11 +91,11 @@ export function compileGenerate(
           wT[`h.${i}.${w}`] = transpose(p[`h.${i}.${w}.weight`]!, [1, 0]);
         }
       }
-      /** x (B, Cin) @ W + b as (Wᵀ @ xᵀ)ᵀ + b, with Wᵀ (Cout, Cin) from wT or wte. (B, Cout) */
-      const rowLinear = (x: Tensor, wt: Tensor, bias?: Tensor): Tensor => {
-        const y = transpose(matmul(wt, transpose(x, [1, 0])), [1, 0]);
-        return bias ? add(y, bias) : y;
-      };
+      /** x (B, Cin) @ W as (Wᵀ @ xᵀ)ᵀ, with Wᵀ (Cout, Cin) from wT or wte. (B, Cout) */
+      const rowProduct = (x: Tensor, wt: Tensor): Tensor =>
+        transpose(matmul(wt, transpose(x, [1, 0])), [1, 0]);
+      /** The projection `name` of a decode step: x (B, Cin) @ W + b through rowProduct. */
+      const rowLinear: Linear = (x, name) => add(rowProduct(x, wT[name]!), p[`${name}.bias`]!);
       // The KV cache in blocks. A loop-carried tensor is a graph input of the Loop body, so ORT cannot update
       // it in place: writing one token's k and v into a loop-carried cache copied the whole cache, for every
       // layer and token. So the decode steps run in blocks of about √L tokens, each block one Loop whose
@@ -156,9 +155,8 @@ export function compileGenerate(
           let h = add(gather(p['wte.weight']!, tok, 0), gather(p['wpe.weight']!, pos, 0)); // (B, C)
           const newKv: Tensor[] = [];
           for (let i = 0; i < c.nLayer; i++) {
-            const w = (name: string) => p[`h.${i}.${name}`]!;
-            const a = layerNorm(h, w('ln_1.weight'), w('ln_1.bias'), c.layerNormEpsilon);
-            const qkv = rowLinear(a, wT[`h.${i}.attn.c_attn`]!, w('attn.c_attn.bias')); // (B, 3C)
+            const a = layerNorm(h, p[`h.${i}.ln_1.weight`]!, p[`h.${i}.ln_1.bias`]!, c.layerNormEpsilon);
+            const qkv = rowLinear(a, `h.${i}.attn.c_attn`); // (B, 3C)
             const [q, k, v] = split(qkv, [c.nEmbd, c.nEmbd, c.nEmbd], 1) as [Tensor, Tensor, Tensor];
             // Column `iter` of the block buffers takes k and v: ScatterND copies the buffer once and writes
             // B·H rows of D (a broadcast Where read and wrote the whole buffer twice over, twice as slow;
@@ -179,14 +177,10 @@ export function compileGenerate(
             ];
             const yCache = matmul(cache[2 * i + 1]!, reshape(pCache, [B, H, n, 1])); // (B, H, D, 1)
             const y = add(reshape(yCache, [B, c.nEmbd]), reshape(matmul(pBlock, Vb), [B, c.nEmbd])); // (B, C)
-            h = add(h, rowLinear(y, wT[`h.${i}.attn.c_proj`]!, w('attn.c_proj.bias')));
-            // The MLP residual of gpt.ts's mlpResidual, with the row-count-friendly products.
-            const m = layerNorm(h, w('ln_2.weight'), w('ln_2.bias'), c.layerNormEpsilon);
-            const fc = gelu(rowLinear(m, wT[`h.${i}.mlp.c_fc`]!, w('mlp.c_fc.bias')));
-            h = add(h, rowLinear(fc, wT[`h.${i}.mlp.c_proj`]!, w('mlp.c_proj.bias')));
+            h = mlpResidual(add(h, rowLinear(y, `h.${i}.attn.c_proj`)), p, i, c, rowLinear);
           }
           h = layerNorm(h, p['ln_f.weight']!, p['ln_f.bias']!, c.layerNormEpsilon);
-          const logits = rowLinear(h, p['wte.weight']!); // (B, V), the tied LM head
+          const logits = rowProduct(h, p['wte.weight']!); // (B, V), the tied LM head
           const t = add(iter, t0 + 1); // uniforms row: row 0 sampled the first token
           const sampled = sampleTokens(logits, reshape(gather(u, t, 0), [B]), s);
           const token = where(done, eosTokenId, sampled.token);

@@ -54,6 +54,9 @@ function merge(y: Tensor): Tensor {
 const linear = (x: Tensor, p: Params, name: string) =>
   add(matmul(x, p[`${name}.weight`]!), p[`${name}.bias`]!);
 
+/** A projection by parameter name (e.g. `h.0.mlp.c_fc`): x @ W + b, however the product is written. */
+export type Linear = (x: Tensor, name: string) => Tensor;
+
 /** Split qkv (B, T, 3C) into q, k, v heads. */
 export function qkvHeads(qkv: Tensor, c: GPTConfig): [Tensor, Tensor, Tensor] {
   const C = c.nEmbd;
@@ -62,11 +65,20 @@ export function qkvHeads(qkv: Tensor, c: GPTConfig): [Tensor, Tensor, Tensor] {
   return [heads(q, c.nHead), heads(k, c.nHead), heads(v, c.nHead)];
 }
 
-/** The MLP half of block i: x + c_proj(gelu(c_fc(ln_2(x)))). */
-export function mlpResidual(x: Tensor, p: Params, i: number, c: GPTConfig): Tensor {
+/**
+ * The MLP half of block i: x + c_proj(gelu(c_fc(ln_2(x)))). `lin` computes the projections (the decode step
+ * passes one with its own product layout).
+ */
+export function mlpResidual(
+  x: Tensor,
+  p: Params,
+  i: number,
+  c: GPTConfig,
+  lin: Linear = (y, name) => linear(y, p, name),
+): Tensor {
   const h = `h.${i}`;
   const a = layerNorm(x, p[`${h}.ln_2.weight`]!, p[`${h}.ln_2.bias`]!, c.layerNormEpsilon);
-  return add(x, linear(gelu(linear(a, p, `${h}.mlp.c_fc`)), p, `${h}.mlp.c_proj`));
+  return add(x, lin(gelu(lin(a, `${h}.mlp.c_fc`)), `${h}.mlp.c_proj`));
 }
 
 export interface ForwardInputs {

@@ -6,7 +6,6 @@ import {
   add,
   argmax,
   cast,
-  concat,
   constant,
   cumsum,
   div,
@@ -17,6 +16,7 @@ import {
   minimum,
   mul,
   neg,
+  padZeros,
   reduceMax,
   reduceSum,
   reshape,
@@ -26,7 +26,6 @@ import {
   type Tensor,
   topK,
   where,
-  zeros,
 } from '@rlhfkit/engine';
 
 export interface SamplingConfig {
@@ -90,7 +89,7 @@ function rowCumsum(p: Tensor): Tensor {
   const S = 64;
   if (V < 4 * S) return cumsum(p, -1);
   const G = Math.ceil(V / S);
-  const padded = G * S === V ? p : concat([p, zeros([B, G * S - V], p.dtype)], 1);
+  const padded = G * S === V ? p : padZeros(p, [0, 0], [0, G * S - V]); // (B, G·S): zeros past V
   const upper = constant(
     Array.from({ length: S * S }, (_, k) => (Math.floor(k / S) <= k % S ? 1 : 0)),
     [S, S],
