@@ -26,7 +26,7 @@ function randomParams(seed = 1): NamedTensors {
     return (s / 2 ** 31) * 2 - 1;
   };
   const out: NamedTensors = {};
-  for (const [name, shape] of new Map(Object.entries(paramShapes(config)))) {
+  for (const [name, shape] of Object.entries(paramShapes(config))) {
     out[name] = { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next) };
   }
   return out;

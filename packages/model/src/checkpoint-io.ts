@@ -47,13 +47,13 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
 
 /** Throw unless `params` holds exactly the GPT-2 parameters of `c` with the right shapes and sizes. */
 export function checkParams(params: NamedTensors, c: GPTConfig, source: string): void {
-  const expected = new Map(Object.entries(paramShapes(c)));
+  const expected = paramShapes(c);
   const problems: string[] = [];
-  const missing = [...expected.keys()].filter((k) => !Object.hasOwn(params, k));
+  const missing = Object.keys(expected).filter((k) => !Object.hasOwn(params, k));
   if (missing.length > 0) problems.push(`missing tensors: ${missing.join(', ')}`);
-  const unexpected = Object.keys(params).filter((k) => !expected.has(k));
+  const unexpected = Object.keys(params).filter((k) => !Object.hasOwn(expected, k));
   if (unexpected.length > 0) problems.push(`unexpected tensors: ${unexpected.join(', ')}`);
-  for (const [name, want] of expected) {
+  for (const [name, want] of Object.entries(expected)) {
     const p = params[name];
     if (!p) continue;
     if (!sameShape(p.shape, want)) {

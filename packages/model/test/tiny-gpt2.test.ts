@@ -28,9 +28,9 @@ describe('the PyTorch tiny-gpt2 fixture', () => {
       eosTokenId: 49,
       layerNormEpsilon: 1e-5,
     });
-    const expected = new Map(Object.entries(paramShapes(config)));
-    expect(Object.keys(params).sort()).toEqual([...expected.keys()].sort());
-    for (const [name, shape] of expected) expect(params[name]?.shape, name).toEqual(shape);
+    const expected = paramShapes(config);
+    expect(Object.keys(params).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, shape] of Object.entries(expected)) expect(params[name]?.shape, name).toEqual(shape);
     expect(params['h.0.attn.c_attn.weight']?.shape).toEqual([16, 48]);
     expect(params['h.1.mlp.c_proj.weight']?.shape).toEqual([64, 16]);
     expect(heads).toEqual({});
