@@ -1,6 +1,6 @@
 import { broadcastShapes, unbroadcast } from './broadcast.js';
 import { type DType, isFloat } from './dtype.js';
-import { apply1, currentGraph, type Node, type Primitive, type Tensor } from './graph.js';
+import { apply1, currentGraph, lowerAs, type Node, type Primitive, type Tensor } from './graph.js';
 import { reduceSum } from './reduce.js';
 import { reshape } from './shape.js';
 
@@ -32,13 +32,7 @@ function binary(
         throw new Error(`${name}: dtypes differ (${a!.dtype} vs ${b!.dtype}); cast first`);
       return [{ dtype: out(a!.dtype), shape: broadcastShapes(name, a!.shape, b!.shape) }];
     },
-    lower(e, n) {
-      e.node(
-        onnx,
-        n.inputs.map((t) => e.name(t)),
-        [e.name(n.outputs[0]!)],
-      );
-    },
+    lower: lowerAs(onnx),
     vjp: vjp as Primitive<Record<string, never>>['vjp'],
   };
 }
@@ -109,13 +103,7 @@ const Where: Primitive<Record<string, never>> = {
     const s = broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape);
     return [{ dtype: a!.dtype, shape: s }];
   },
-  lower(e, n) {
-    e.node(
-      'Where',
-      n.inputs.map((t) => e.name(t)),
-      [e.name(n.outputs[0]!)],
-    );
-  },
+  lower: lowerAs('Where'),
   vjp(n, [g]) {
     const [c, a, b] = n.inputs as [Tensor, Tensor, Tensor];
     return [null, sumTo(where(c, g!, 0), a.shape), sumTo(where(c, 0, g!), b.shape)];

@@ -40,6 +40,17 @@ export interface Primitive<A = Record<string, unknown>> {
   vjp?: ((node: Node<A>, grads: ReadonlyArray<Tensor | null>) => Array<Tensor | null>) | 'none' | undefined;
 }
 
+/** The lowering of a primitive that is one ONNX op over the node's inputs and outputs, attributes from its attrs. */
+export const lowerAs =
+  <A>(op: string, attrs: (a: A) => Record<string, AttrValue> = () => ({})): Primitive<A>['lower'] =>
+  (e, n) =>
+    e.node(
+      op,
+      n.inputs.map((t) => e.name(t)),
+      n.outputs.map((t) => e.name(t)),
+      attrs(n.attrs),
+    );
+
 export interface Node<A = Record<string, unknown>> {
   prim: Primitive<A>;
   inputs: Tensor[];

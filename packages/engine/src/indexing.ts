@@ -1,6 +1,6 @@
 import { normAxes } from './broadcast.js';
 import { sizeOf } from './dtype.js';
-import { apply1, currentGraph, type Primitive, type Tensor } from './graph.js';
+import { apply1, currentGraph, lowerAs, type Primitive, type Tensor } from './graph.js';
 import { expand, reshape, zeros } from './shape.js';
 
 const isIndex = (t: Tensor) => t.dtype === 'int32' || t.dtype === 'int64';
@@ -14,14 +14,7 @@ const Gather: Primitive<{ axis: number }> = {
     const s = [...x!.shape.slice(0, axis), ...idx!.shape, ...x!.shape.slice(axis + 1)];
     return [{ dtype: x!.dtype, shape: s }];
   },
-  lower(e, n) {
-    e.node(
-      'Gather',
-      n.inputs.map((t) => e.name(t)),
-      [e.name(n.outputs[0]!)],
-      { axis: n.attrs.axis },
-    );
-  },
+  lower: lowerAs('Gather', ({ axis }) => ({ axis })),
   vjp(n, [g]) {
     // Scatter-add the rows back. ScatterElements(reduction='add') is exact at any thread count; ScatterND's
     // add is racy in ORT 1.30 (platform notes), so the gradient is laid out as (P, N, Q) for ScatterElements.
@@ -51,14 +44,7 @@ const GatherElements: Primitive<{ axis: number }> = {
     }
     return [{ dtype: x!.dtype, shape: [...idx!.shape] }];
   },
-  lower(e, n) {
-    e.node(
-      'GatherElements',
-      n.inputs.map((t) => e.name(t)),
-      [e.name(n.outputs[0]!)],
-      { axis: n.attrs.axis },
-    );
-  },
+  lower: lowerAs('GatherElements', ({ axis }) => ({ axis })),
   vjp(n, [g]) {
     const [x, idx] = n.inputs as [Tensor, Tensor];
     return [scatterAdd(zeros(x.shape, x.dtype), idx, g!, n.attrs.axis), null];
@@ -80,15 +66,7 @@ const ScatterAdd: Primitive<{ axis: number }> = {
     void axis;
     return [{ dtype: data!.dtype, shape: [...data!.shape] }];
   },
-  lower(e, n) {
-    const attrs = { axis: n.attrs.axis, reduction: 'add' };
-    e.node(
-      'ScatterElements',
-      n.inputs.map((t) => e.name(t)),
-      [e.name(n.outputs[0]!)],
-      attrs,
-    );
-  },
+  lower: lowerAs('ScatterElements', ({ axis }) => ({ axis, reduction: 'add' })),
   vjp(n, [g]) {
     const idx = n.inputs[1]!;
     return [g!, null, gatherElements(g!, idx, n.attrs.axis)];
@@ -111,14 +89,7 @@ const ScatterND: Primitive = {
     }
     return [{ dtype: data!.dtype, shape: [...data!.shape] }];
   },
-  lower(e, n) {
-    e.node(
-      'ScatterND',
-      n.inputs.map((t) => e.name(t)),
-      [e.name(n.outputs[0]!)],
-      {},
-    );
-  },
+  lower: lowerAs('ScatterND'),
   // No gradient rule: it writes caches during generation, never on a differentiated path.
 };
 

@@ -1,4 +1,12 @@
-import { currentGraph, Graph, type OnnxSubgraph, type Primitive, type Tensor, withGraph } from './graph.js';
+import {
+  currentGraph,
+  Graph,
+  lowerAs,
+  type OnnxSubgraph,
+  type Primitive,
+  type Tensor,
+  withGraph,
+} from './graph.js';
 import { stopGradient } from './shape.js';
 
 interface LoopAttrs {
@@ -17,14 +25,7 @@ const Loop: Primitive<LoopAttrs> = {
       ...scans.map((s) => ({ dtype: s.dtype, shape: [trips, ...s.shape] })),
     ];
   },
-  lower(e, n) {
-    e.node(
-      'Loop',
-      n.inputs.map((t) => e.name(t)),
-      n.outputs.map((t) => e.name(t)),
-      { body: n.attrs.body },
-    );
-  },
+  lower: lowerAs('Loop', ({ body }) => ({ body })),
   // Not 'none': that would hand whatever feeds the loop a silent zero gradient. Differentiating through a
   // loop has no rule, so it is an error, as for any op without one (only reached when the gradient of a
   // loop output is actually needed).

@@ -1,7 +1,7 @@
 import { broadcastShapes, normAxes, unbroadcast } from './broadcast.js';
 import { isFloat } from './dtype.js';
 import { div, equal, mul } from './elementwise.js';
-import { apply1, type Primitive, type Tensor } from './graph.js';
+import { apply1, lowerAs, type Primitive, type Tensor } from './graph.js';
 import { cast, expand, reshape, transpose } from './shape.js';
 
 interface ReduceAttrs {
@@ -82,13 +82,7 @@ const MatMul: Primitive<Record<string, never>> = {
     const batch = broadcastShapes('matmul', a!.shape.slice(0, -2), b!.shape.slice(0, -2));
     return [{ dtype: a!.dtype, shape: [...batch, m, n] }];
   },
-  lower(e, n) {
-    e.node(
-      'MatMul',
-      n.inputs.map((t) => e.name(t)),
-      [e.name(n.outputs[0]!)],
-    );
-  },
+  lower: lowerAs('MatMul'),
   vjp(n, [g]) {
     const [a, b] = n.inputs as [Tensor, Tensor];
     const ops = { reduceSum, reshape };

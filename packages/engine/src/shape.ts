@@ -1,6 +1,6 @@
 import { normAxes, sameShape, unbroadcast } from './broadcast.js';
 import { type DType, isFloat, sizeOf } from './dtype.js';
-import { apply1, currentGraph, type Primitive, type Tensor } from './graph.js';
+import { apply1, currentGraph, lowerAs, type Primitive, type Tensor } from './graph.js';
 import { reduceSum } from './reduce.js';
 
 // ---- reshape (one -1 allowed) ----
@@ -146,14 +146,7 @@ const Concat: Primitive<{ axis: number }> = {
     }
     return [{ dtype: first.dtype, shape: s }];
   },
-  lower(e, n) {
-    e.node(
-      'Concat',
-      n.inputs.map((t) => e.name(t)),
-      [e.name(n.outputs[0]!)],
-      { axis: n.attrs.axis },
-    );
-  },
+  lower: lowerAs('Concat', ({ axis }) => ({ axis })),
   vjp(n, [g]) {
     let at = 0;
     const { axis } = n.attrs;
