@@ -13,51 +13,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { anchorFlags, configs, parseFlags } from './bench-args.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const configs = {
-  tiny: ['--layers', '4', '--heads', '4', '--dim', '256', '--vocab', '4096', '--ctx', '128', '--batch', '16'],
-  small: ['--layers', '6', '--heads', '8', '--dim', '512', '--vocab', '8192', '--ctx', '256', '--batch', '8'],
-};
 const targets = { train: 1.2, gen: 3, score: 1.2, train_mfu: 0.6 };
-
-function parseArgs(list) {
-  const a = {
-    config: 'all',
-    rounds: 3,
-    repeats: 5,
-    threads: 2,
-    python: '/usr/bin/python3',
-    anchor: resolve(root, '../shared/bench/torch_anchor.py'),
-    wait: true,
-  };
-  for (let i = 0; i < list.length; i++) {
-    const flag = list[i];
-    const [name, inline] = flag.includes('=') ? flag.split(/=(.*)/s) : [flag, undefined];
-    const value = () => {
-      const v = inline ?? list[++i];
-      if (v === undefined) fail(`${name} needs a value`);
-      return v;
-    };
-    const int = (min) => {
-      const v = value();
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) fail(`${name}: expected an integer >= ${min}, got '${v}'`);
-      return n;
-    };
-    if (name === '--config') {
-      a.config = value();
-      if (a.config !== 'all' && !(a.config in configs)) fail(`--config: expected tiny, small or all`);
-    } else if (name === '--rounds') a.rounds = int(1);
-    else if (name === '--repeats') a.repeats = int(1);
-    else if (name === '--threads') a.threads = int(1);
-    else if (name === '--python') a.python = value();
-    else if (name === '--anchor') a.anchor = resolve(value());
-    else if (name === '--no-wait') a.wait = false;
-    else if (name !== '--') fail(`unknown flag '${flag}'`);
-  }
-  return a;
-}
 
 function fail(msg) {
   process.stderr.write(
@@ -67,7 +26,20 @@ function fail(msg) {
   process.exit(2);
 }
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseFlags(
+  process.argv.slice(2),
+  {
+    config: { type: 'string', default: 'all', choices: ['all', ...Object.keys(configs)] },
+    rounds: { type: 'string', default: 3, min: 1 },
+    repeats: { type: 'string', default: 5, min: 1 },
+    threads: { type: 'string', default: 2, min: 1 },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    anchor: { type: 'string', default: null },
+    'no-wait': { type: 'boolean', default: false },
+  },
+  fail,
+);
+args.anchor = args.anchor ? resolve(args.anchor) : resolve(root, '../shared/bench/torch_anchor.py');
 const log = (msg) => process.stderr.write(`bench-compare: ${msg}\n`);
 const names = args.config === 'all' ? Object.keys(configs) : [args.config];
 
@@ -103,7 +75,7 @@ const torch = (config) =>
     '1',
     '--reps',
     String(args.repeats),
-    ...configs[config],
+    ...anchorFlags(configs[config]),
   ])[0];
 
 /** Fraction of CPU time idle over `ms`, from /proc/stat (null where there is none). */
@@ -121,7 +93,7 @@ async function idleFraction(ms = 1000) {
 
 /** Wait (up to 90 s) for a second in which the CPUs are at least 85% idle; returns the last idle fraction. */
 async function waitIdle() {
-  if (!args.wait) return null;
+  if (args.noWait) return null;
   const t0 = Date.now();
   let idle = await idleFraction();
   while (idle !== null && idle < 0.85 && Date.now() - t0 < 90_000) idle = await idleFraction();

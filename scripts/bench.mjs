@@ -26,6 +26,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { configs, parseFlags } from './bench-args.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2).filter((a) => a !== '--');
@@ -43,41 +44,6 @@ if (argv[0] === 'engine') {
   process.exit(0);
 }
 
-const configs = {
-  tiny: { layers: 4, heads: 4, dim: 256, vocab: 4096, ctx: 128, batch: 16 },
-  small: { layers: 6, heads: 8, dim: 512, vocab: 8192, ctx: 256, batch: 8 },
-};
-
-function parseArgs(list) {
-  const a = { config: 'all', threads: 2, repeats: 5, loopSteps: 4, profile: null };
-  for (let i = 0; i < list.length; i++) {
-    const flag = list[i];
-    const [name, inline] = flag.includes('=') ? flag.split(/=(.*)/s) : [flag, undefined];
-    const value = () => {
-      const v = inline ?? list[++i];
-      if (v === undefined) usage(`${name} needs a value`);
-      return v;
-    };
-    const int = (min) => {
-      const v = value();
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) usage(`${name}: expected an integer >= ${min}, got '${v}'`);
-      return n;
-    };
-    if (name === '--config') {
-      a.config = value();
-      if (a.config !== 'all' && !(a.config in configs))
-        usage(`--config: expected tiny, small or all, got '${a.config}'`);
-    } else if (name === '--threads') a.threads = int(1);
-    else if (name === '--repeats') a.repeats = int(1);
-    else if (name === '--loop-steps') a.loopSteps = int(0);
-    else if (name === '--profile') a.profile = resolve(value());
-    else if (name === '--help' || name === '-h') usage(null);
-    else usage(`unknown flag '${flag}'`);
-  }
-  return a;
-}
-
 function usage(problem) {
   const text =
     'usage: pnpm bench [--config tiny|small|all] [--threads N] [--repeats N] [--loop-steps K] [--profile DIR]\n' +
@@ -90,7 +56,20 @@ function usage(problem) {
   process.exit(0);
 }
 
-const args = parseArgs(argv);
+const args = parseFlags(
+  argv,
+  {
+    config: { type: 'string', default: 'all', choices: ['all', ...Object.keys(configs)] },
+    threads: { type: 'string', default: 2, min: 1 },
+    repeats: { type: 'string', default: 5, min: 1 },
+    'loop-steps': { type: 'string', default: 4, min: 0 },
+    profile: { type: 'string', default: null },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  usage,
+);
+if (args.help) usage(null);
+if (args.profile) args.profile = resolve(args.profile);
 const dist = (pkg, file = 'index.js') => new URL(`../packages/${pkg}/dist/${file}`, import.meta.url).href;
 let engine, model, ppo, update, rm;
 try {
