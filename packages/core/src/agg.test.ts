@@ -1,11 +1,13 @@
 import type { Tensor } from '@rlhfkit/engine';
 import { describe, expect, it } from 'vitest';
 import { expectGradientsMatch, f64, rng, runScalar, uniform } from '../test/gradcheck.js';
-import { type AggMode, aggModes, aggregate } from './agg.js';
+import { type AggMode, aggModes, aggregate, type PolicyLossType, policyLossAgg } from './agg.js';
 
 const x = f64([1, 2, 3, 4, 5, 6], [2, 3]);
 const mask = f64([1, 1, 0, 1, 0, 0], [2, 3]);
-const agg = (mode: AggMode) => (t: Record<string, Tensor>) => aggregate(t['x']!, t['mask']!, mode);
+const n = f64([10], []); // the update batch's active tokens, for global-token-mean
+const agg = (mode: AggMode) => (t: Record<string, Tensor>) =>
+  aggregate(t['x']!, t['mask']!, mode, 'aggregate', t['n']);
 
 describe('aggregate', () => {
   it('token-mean averages over all unmasked tokens', async () => {
@@ -24,6 +26,22 @@ describe('aggregate', () => {
     expect(await runScalar(agg('seq-mean-token-sum-norm'), { x, mask })).toBeCloseTo(3.5 / 3, 12);
   });
 
+  it('global-token-mean divides the masked sum by the given token count (DAPO)', async () => {
+    expect(await runScalar(agg('global-token-mean'), { x, mask, n })).toBeCloseTo(7 / 10, 12);
+    await expect(runScalar(agg('global-token-mean'), { x, mask })).rejects.toThrow(
+      /agg 'global-token-mean' \(dapo\) needs tokenCount, a scalar float64 tensor/,
+    );
+  });
+
+  it("maps TRL loss types to modes whose normalisers are TRL's", async () => {
+    // x = [[1, 2, 3], [4, 5, 6]] with mask [[1, 1, 0], [1, 0, 0]]: sums 3 and 4 over 2 and 1 tokens.
+    const byType = async (t: PolicyLossType) => runScalar(agg(policyLossAgg[t]), { x, mask, n });
+    expect(await byType('grpo')).toBeCloseTo((3 / 2 + 4 / 1) / 2, 12);
+    expect(await byType('bnpo')).toBeCloseTo(7 / 3, 12);
+    expect(await byType('dr_grpo')).toBeCloseTo(7 / (2 * 3), 12);
+    expect(await byType('dapo')).toBeCloseTo(7 / 10, 12);
+  });
+
   it('defaults to token-mean', async () => {
     expect(await runScalar((t) => aggregate(t['x']!, t['mask']!), { x, mask })).toBeCloseTo(7 / 3, 12);
   });
@@ -36,7 +54,7 @@ describe('aggregate', () => {
 
   it('has gradients that match central differences in every mode', async () => {
     const next = rng(8);
-    const inputs = { x: f64(uniform(next, 8), [2, 4]), mask: f64([1, 1, 1, 0, 1, 1, 0, 0], [2, 4]) };
+    const inputs = { x: f64(uniform(next, 8), [2, 4]), mask: f64([1, 1, 1, 0, 1, 1, 0, 0], [2, 4]), n };
     for (const mode of aggModes) await expectGradientsMatch(agg(mode), inputs, ['x']);
   });
 

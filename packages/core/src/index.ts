@@ -5,7 +5,15 @@
 // ---- host side ----
 export { type GroupNormConfig, groupNormAdvantages, rlooAdvantages } from './advantages.js';
 // ---- in-graph ----
-export { type AggMode, aggModes, aggregate, maskedMean } from './agg.js';
+export {
+  type AggMode,
+  aggModes,
+  aggregate,
+  maskedMean,
+  type PolicyLossType,
+  policyLossAgg,
+  policyLossTypes,
+} from './agg.js';
 export { type KlKind, type KlOptions, klEstimate, klKinds, klPenalty } from './kl.js';
 export {
   type AdaptiveKLConfig,
@@ -25,6 +33,23 @@ export {
   type ValueLossArgs,
   valueLoss,
 } from './losses.js';
+export {
+  type DpoLossArgs,
+  type DpoLossResult,
+  type DpoLossType,
+  dpoLoss,
+  dpoLossTypes,
+  type KtoLossArgs,
+  type KtoLossResult,
+  ktoLoss,
+} from './preference.js';
+export {
+  type OverlongConfig,
+  overlongPenalty,
+  type ReinforcePlusPlusArgs,
+  reinforcePlusPlusAdvantages,
+  zeroStdGroups,
+} from './reinforce-pp.js';
 export { type GaeConfig, gae, gaeDefaults, rewardsToGo } from './returns.js';
 export { type TokenRewardsArgs, tokenRewards } from './rewards.js';
 export { type WhitenConfig, whiten } from './whiten.js';

@@ -28,8 +28,15 @@ describe('reinforceLoss', () => {
   it('has gradients that match central differences in every aggregation mode', async () => {
     for (const agg of aggModes) {
       await expectGradientsMatch(
-        (t) => reinforceLoss({ logp: t['logp']!, advantages: t['advantages']!, mask: t['mask']!, agg }),
-        inputs,
+        (t) =>
+          reinforceLoss({
+            logp: t['logp']!,
+            advantages: t['advantages']!,
+            mask: t['mask']!,
+            agg,
+            tokenCount: t['n']!,
+          }),
+        { ...inputs, n: f64([5], []) },
         ['logp'],
       );
     }
@@ -162,6 +169,88 @@ describe('ppoClipLoss', () => {
             mask: t['mask']!,
             dualClip: 2,
             agg,
+            tokenCount: t['n']!,
+          }).loss,
+        { ...x, n: f64([11], []) },
+        ['logp'],
+      );
+    }
+  });
+
+  it('gives every token its row geometric-mean ratio with sequence-level importance sampling (GSPO)', async () => {
+    // Row 0: log-ratios 0.2, 0.4 (third token masked) -> ratio e^0.3 = 1.35 > 1.2, clipped for A = 1.
+    // Row 1: log-ratios -0.1, 0.1, 0 -> ratio 1, A = -1: loss rho per token, and each of its 3 token losses
+    // moves with every logp of the row by rho / 3: gradient 3 (rho / 3) / N = 1/5 per token.
+    const x = {
+      logp: f64([0.2, 0.4, 5, -0.1, 0.1, 0], [2, 3]),
+      oldLogp: f64([0, 0, 0, 0, 0, 0], [2, 3]),
+      advantages: f64([1, 1, 1, -1, -1, -1], [2, 3]),
+      mask: f64([1, 1, 0, 1, 1, 1], [2, 3]),
+    };
+    const seq = (t: T) =>
+      ppoClipLoss({
+        logp: t['logp']!,
+        oldLogp: t['oldLogp']!,
+        advantages: t['advantages']!,
+        mask: t['mask']!,
+        importanceSampling: 'sequence',
+      });
+    const out = await evaluate(seq, x);
+    expect(Number(out.loss.data[0])).toBeCloseTo((-1.2 * 2 + 3) / 5, 12);
+    expect(Number(out.clipFrac.data[0])).toBeCloseTo(2 / 5, 12);
+    const { grads } = await valueAndGrad((t) => seq(t).loss, x, { wrt: ['logp'] });
+    expectClose(grads['logp']!, [0, 0, 0, 1 / 5, 1 / 5, 1 / 5]);
+  });
+
+  it('adds klCoef times the k3 estimate per token before aggregating, and reports its token-mean', async () => {
+    const refLogp = [-0.3, 0.2, 0.1, -0.5];
+    const x = { ...inputs, refLogp: f64(refLogp, [1, 4]) };
+    const out = await evaluate(
+      (t) =>
+        ppoClipLoss({
+          logp: t['logp']!,
+          oldLogp: t['oldLogp']!,
+          advantages: t['advantages']!,
+          mask: t['mask']!,
+          refLogp: t['refLogp']!,
+          klCoef: 0.1,
+        }),
+      x,
+    );
+    const k3 = ratio.map((r, i) => {
+      const d = Math.log(r) - refLogp[i]!;
+      return Math.exp(-d) - 1 + d;
+    });
+    const kl = k3.reduce((a, b) => a + b, 0) / 4;
+    expect(Number(out.loss.data[0])).toBeCloseTo((-1.2 - 0.5 + 1.1 + 0.8) / 4 + 0.1 * kl, 12);
+    expect(Number(out.kl.data[0])).toBeCloseTo(kl, 12);
+  });
+
+  it('has gradients that match central differences with sequence ratios and a KL term in every mode', async () => {
+    const next = rng(13);
+    const x = {
+      logp: f64(uniform(next, 12, -0.4, 0.4), [3, 4]),
+      oldLogp: f64(uniform(next, 12, -0.1, 0.1), [3, 4]),
+      refLogp: f64(uniform(next, 12, -0.5, 0.5), [3, 4]),
+      advantages: f64([0.5, 0.5, 0.5, 0.5, -1, -1, -1, -1, 2, 2, 2, 2], [3, 4]),
+      mask: f64([1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0], [3, 4]),
+      n: f64([13], []),
+    };
+    for (const agg of aggModes) {
+      await expectGradientsMatch(
+        (t) =>
+          ppoClipLoss({
+            logp: t['logp']!,
+            oldLogp: t['oldLogp']!,
+            advantages: t['advantages']!,
+            mask: t['mask']!,
+            importanceSampling: 'sequence',
+            refLogp: t['refLogp']!,
+            klCoef: 0.04,
+            clipLow: 0.2,
+            clipHigh: 0.28,
+            agg,
+            tokenCount: t['n']!,
           }).loss,
         x,
         ['logp'],
@@ -251,8 +340,9 @@ describe('valueLoss', () => {
           returns: t['returns']!,
           mask: t['mask']!,
           agg,
+          tokenCount: t['n']!,
         }).loss;
-      await expectGradientsMatch(fn, x, ['values']);
+      await expectGradientsMatch(fn, { ...x, n: f64([9], []) }, ['values']);
     }
   });
 

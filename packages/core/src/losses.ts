@@ -5,13 +5,17 @@
 import {
   add,
   cast,
+  div,
   exp,
+  expand,
   greater,
   less,
   maximum,
   minimum,
   mul,
   neg,
+  reduceSum,
+  reshape,
   stopGradient,
   sub,
   type Tensor,
@@ -19,7 +23,8 @@ import {
   zeros,
 } from '@rlhfkit/engine';
 import { type AggMode, aggregate, maskedMean } from './agg.js';
-import { sameTensors } from './args.js';
+import { inRange, oneOf, sameTensors } from './args.js';
+import { type KlKind, klPenalty } from './kl.js';
 
 /** Arguments of reinforceLoss. */
 export interface ReinforceLossArgs {
@@ -31,13 +36,15 @@ export interface ReinforceLossArgs {
   mask: Tensor;
   /** Loss aggregation; 'token-mean' by default (agg.ts). */
   agg?: AggMode;
+  /** Scalar active-token count of the whole update batch, for agg 'global-token-mean' (DAPO). */
+  tokenCount?: Tensor;
 }
 
 /** REINFORCE (Williams 1992): Agg(-A_t logp_t). Its gradient is the policy-gradient estimate, negated. */
-export function reinforceLoss({ logp, advantages, mask, agg }: ReinforceLossArgs): Tensor {
+export function reinforceLoss({ logp, advantages, mask, agg, tokenCount }: ReinforceLossArgs): Tensor {
   sameTensors('reinforceLoss', { logp, advantages, mask });
   const perToken = neg(mul(stopGradient(advantages), logp)); // (B, T)
-  return aggregate(perToken, mask, agg, 'reinforceLoss');
+  return aggregate(perToken, mask, agg, 'reinforceLoss', tokenCount);
 }
 
 /** Arguments of ppoClipLoss. */
@@ -58,8 +65,22 @@ export interface PpoClipLossArgs {
   clipHigh?: number;
   /** Dual-clip constant c > 1 (Ye et al. 2020): for A < 0 the loss is at most -c A. Off when omitted. */
   dualClip?: number;
+  /**
+   * 'token' (default): one ratio per token. 'sequence' (GSPO, Zheng et al. 2025; TRL's
+   * importance_sampling_level): every token of a row takes the row's ratio exp(mean_t m (logp - oldLogp)), the
+   * geometric mean of its token ratios.
+   */
+  importanceSampling?: 'token' | 'sequence';
+  /** (B, T) reference log-probs: adds klCoef * KL_t (estimator klKind, k3 by default) to every token's loss. */
+  refLogp?: Tensor;
+  /** beta of the KL loss term (GRPO; TRL's beta, verl's kl_loss_coef). Needs refLogp. */
+  klCoef?: number;
+  /** The KL estimator of the loss term; k3 by default (unbiased and >= 0; verl's low_var_kl). */
+  klKind?: KlKind;
   /** Loss aggregation; 'token-mean' by default. */
   agg?: AggMode;
+  /** Scalar active-token count of the whole update batch, for agg 'global-token-mean' (DAPO). */
+  tokenCount?: Tensor;
 }
 
 function clipRange(name: string, x: number, fn: string): number {
@@ -72,11 +93,18 @@ function clipRange(name: string, x: number, fn: string): number {
 /**
  * The PPO clipped surrogate (Schulman et al. 2017), with optional asymmetric and dual clipping:
  * rho = exp(logp - oldLogp); l_t = max(-A rho, -A clip(rho, 1 - clipLow, 1 + clipHigh));
- * with dual-clip c, l_t = min(l_t, -c A) where A < 0.
- * @returns loss (scalar, aggregated), clipFrac (share of tokens where the clipped term is larger) and
- *   approxKl (token-mean of (rho - 1) - log rho, the k3 estimate of KL(old || new))
+ * with dual-clip c, l_t = min(l_t, -c A) where A < 0; with a KL loss term, l_t += beta KL_t before aggregation
+ * (TRL's GRPO: per_token_loss + beta * per_token_kl, so the KL shares the policy loss's normaliser).
+ * @returns loss (scalar, aggregated), clipFrac (share of tokens where the clipped term is larger), approxKl
+ *   (token-mean of (rho_t - 1) - log rho_t with token ratios, the k3 estimate of KL(old || new)) and kl
+ *   (token-mean of the KL loss term's estimate; 0 without one)
  */
-export function ppoClipLoss(args: PpoClipLossArgs): { loss: Tensor; clipFrac: Tensor; approxKl: Tensor } {
+export function ppoClipLoss(args: PpoClipLossArgs): {
+  loss: Tensor;
+  clipFrac: Tensor;
+  approxKl: Tensor;
+  kl: Tensor;
+} {
   const fn = 'ppoClipLoss';
   const { logp, oldLogp, advantages, mask } = args;
   sameTensors(fn, { logp, oldLogp, advantages, mask });
@@ -91,7 +119,8 @@ export function ppoClipLoss(args: PpoClipLossArgs): { loss: Tensor; clipFrac: Te
 
   const a = stopGradient(advantages); // (B, T)
   const logRatio = sub(logp, stopGradient(oldLogp)); // (B, T)
-  const ratio = exp(logRatio); // (B, T)
+  const level = oneOf(fn, 'importanceSampling', args.importanceSampling ?? 'token', ['token', 'sequence']);
+  const ratio = exp(level === 'token' ? logRatio : sequenceMean(logRatio, mask)); // (B, T)
   const unclipped = neg(mul(a, ratio)); // (B, T)
   const clipped = neg(mul(a, minimum(maximum(ratio, 1 - lo), 1 + hi))); // (B, T)
   // maximum sends the gradient to its first operand on ties, so unclipped tokens keep their gradient.
@@ -100,10 +129,28 @@ export function ppoClipLoss(args: PpoClipLossArgs): { loss: Tensor; clipFrac: Te
     // rlhf-conventions.md: dual-clip applies only where A < 0 (verl's clip_ratio_c).
     perToken = where(less(a, 0), minimum(perToken, neg(mul(a, args.dualClip))), perToken);
   }
-  const loss = aggregate(perToken, mask, args.agg, fn);
+  let kl: Tensor = zeros([], logp.dtype);
+  if (args.refLogp || args.klCoef !== undefined) {
+    const { refLogp, klCoef } = args;
+    if (!refLogp || klCoef === undefined)
+      throw new Error(`${fn}: a KL loss term needs both refLogp and klCoef`);
+    sameTensors(fn, { logp, refLogp });
+    const perTokenKl = klPenalty(logp, refLogp, args.klKind ?? 'k3'); // (B, T)
+    perToken = add(perToken, mul(inRange(fn, 'klCoef', klCoef, 0, Infinity), perTokenKl));
+    kl = maskedMean(perTokenKl, mask);
+  }
+  const loss = aggregate(perToken, mask, args.agg, fn, args.tokenCount);
   const clipFrac = maskedMean(cast(greater(clipped, unclipped), logp.dtype), mask);
-  const approxKl = maskedMean(sub(sub(ratio, 1), logRatio), mask);
-  return { loss, clipFrac: stopGradient(clipFrac), approxKl: stopGradient(approxKl) };
+  const tokenRatio = exp(logRatio); // (B, T)
+  const approxKl = maskedMean(sub(sub(tokenRatio, 1), logRatio), mask);
+  return { loss, clipFrac: stopGradient(clipFrac), approxKl: stopGradient(approxKl), kl: stopGradient(kl) };
+}
+
+/** Each row's masked mean over its last axis, broadcast back over that axis: (B, T) -> (B, T). */
+function sequenceMean(x: Tensor, mask: Tensor): Tensor {
+  const axis = x.rank - 1;
+  const perRow = div(reduceSum(mul(x, mask), axis), maximum(reduceSum(mask, axis), 1)); // (B,)
+  return expand(reshape(perRow, [...x.shape.slice(0, axis), 1]), x.shape); // (B, T)
 }
 
 /** Arguments of valueLoss. */
@@ -120,6 +167,8 @@ export interface ValueLossArgs {
   clip?: number;
   /** Loss aggregation; 'token-mean' by default. */
   agg?: AggMode;
+  /** Scalar active-token count of the whole update batch, for agg 'global-token-mean'. */
+  tokenCount?: Tensor;
 }
 
 /**
@@ -140,13 +189,16 @@ export function valueLoss(args: ValueLossArgs): { loss: Tensor; clipFrac: Tensor
   const err = sub(values, r); // (B, T)
   const errSq = mul(err, err); // (B, T)
   if (eps === Infinity) {
-    return { loss: mul(0.5, aggregate(errSq, mask, args.agg, fn)), clipFrac: zeros([], values.dtype) };
+    return {
+      loss: mul(0.5, aggregate(errSq, mask, args.agg, fn, args.tokenCount)),
+      clipFrac: zeros([], values.dtype),
+    };
   }
   // V_old + clip(V - V_old, -eps, eps) written as a clamp of V between V_old -/+ eps (same value and gradient).
   const vClip = sub(minimum(maximum(values, sub(vOld, eps)), add(vOld, eps)), r); // (B, T): V_clip - R
   const clipSq = mul(vClip, vClip); // (B, T)
   const perToken = maximum(errSq, clipSq); // (B, T)
-  const loss = mul(0.5, aggregate(perToken, mask, args.agg, fn));
+  const loss = mul(0.5, aggregate(perToken, mask, args.agg, fn, args.tokenCount));
   const clipFrac = maskedMean(cast(greater(clipSq, errSq), values.dtype), mask);
   return { loss, clipFrac: stopGradient(clipFrac) };
 }
