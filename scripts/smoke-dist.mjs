@@ -4,12 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pkgs = ['engine', 'core', 'model', 'reward-model', 'ppo'];
+const pkgs = ['engine', 'core', 'model', 'reward-model', 'ppo', 'serve'];
 for (const p of pkgs) {
-  // Resolve from the TUI, which depends on every package.
+  // Resolve from the TUI, which depends on every package (serve, not yet a dependency, resolves itself).
   const code = `import('@rlhfkit/${p}').then(m => { if (Object.keys(m).length === 0) process.exit(3) })`;
   execFileSync(process.execPath, ['--input-type=module', '-e', code], {
-    cwd: `${root}/apps/tui`,
+    cwd: p === 'serve' ? `${root}/packages/serve` : `${root}/apps/tui`,
     stdio: 'inherit',
   });
 }
