@@ -4,8 +4,7 @@ export {
   ProtocolError,
   parseRewardRequest,
   type RewardItem,
-  type RewardResponse,
-  rewardResponse,
+  rewardResponseJson,
   splitQuery,
 } from './protocol.js';
 export {

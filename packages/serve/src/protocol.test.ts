@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, parseRewardRequest, rewardResponse, splitQuery } from './protocol.js';
+import { ProtocolError, parseRewardRequest, rewardResponseJson, splitQuery } from './protocol.js';
 
 const parse = (body: unknown, needsPrompts = false) =>
   parseRewardRequest(typeof body === 'string' ? body : JSON.stringify(body), { needsPrompts });
@@ -66,8 +66,16 @@ describe('OpenRLHF request parsing', () => {
     expect(e.message).toMatch(/reward function/);
   });
 
-  it('answers with rewards, the same scores (as serve_rm.py) and extra_logs', () => {
-    expect(rewardResponse([0.5, -1])).toEqual({ rewards: [0.5, -1], scores: [0.5, -1], extra_logs: {} });
+  it('answers with rewards, the same scores (as serve_rm.py) and extra_logs, every number a float', () => {
+    const text = rewardResponseJson([0.5, -1, 3, 1e-7, 2 ** 80]);
+    expect(JSON.parse(text)).toEqual({
+      rewards: [0.5, -1, 3, 1e-7, 2 ** 80],
+      scores: [0.5, -1, 3, 1e-7, 2 ** 80],
+      extra_logs: {},
+    });
+    // Python's json reads 3.0 as a float and 3 as an int (which would make OpenRLHF's reward tensor int64).
+    expect(text).toContain('"rewards":[0.5,-1.0,3.0,1e-7,1.2089258196146292e+24]');
+    expect(rewardResponseJson([])).toBe('{"rewards":[],"scores":[],"extra_logs":{}}');
   });
 });
 

@@ -3,7 +3,7 @@
  * openrlhf/cli/serve_rm.py answers, `POST /get_reward`):
  *
  *   request   {"query": [str], "prompts": [str], "labels": [any]}   one entry per sample, in order
- *   response  {"rewards": [float], "scores": [float], "extra_logs": {name: [float]}}
+ *   response  {"rewards": [float], "scores": [float], "extra_logs": {name: [float]}}   (we send no extra_logs)
  *
  * `query[i]` is the whole decoded sequence, prompt + response (special tokens kept, so it may end in EOS);
  * `prompts[i]` is the prompt text it starts with; `labels[i]` is the dataset's label column (any JSON).
@@ -21,12 +21,6 @@ export interface RewardItem {
   prompt: string | undefined;
   /** The dataset's label for this sample (undefined when the request sent no `labels`). */
   label: unknown;
-}
-
-export interface RewardResponse {
-  rewards: number[];
-  scores: number[];
-  extra_logs: Record<string, number[]>;
 }
 
 /** A request that breaks the protocol: answered with a 4xx naming the field. */
@@ -94,9 +88,14 @@ export function parseRewardRequest(body: string, opts: { needsPrompts: boolean }
 
 const expected = '{"query": [string], "prompts": [string], "labels": [any]} with one entry per query';
 
-/** The response body for a request's rewards, in its order. */
-export function rewardResponse(rewards: readonly number[]): RewardResponse {
-  return { rewards: [...rewards], scores: [...rewards], extra_logs: {} };
+/**
+ * The response body for a request's rewards, in its order, as JSON text. Every number is written as a float
+ * (`1.0`, not `1`): Python's json reads `1` as an int, and OpenRLHF turns the rewards into a torch tensor whose
+ * dtype follows, so a reward function returning whole numbers would otherwise reach training as int64.
+ */
+export function rewardResponseJson(rewards: readonly number[]): string {
+  const list = `[${rewards.map((x) => (Number.isInteger(x) && Math.abs(x) < 1e21 ? x.toFixed(1) : String(x))).join(',')}]`;
+  return `{"rewards":${list},"scores":${list},"extra_logs":{}}`;
 }
 
 /**

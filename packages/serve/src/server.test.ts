@@ -69,6 +69,10 @@ describe('reward server requests', () => {
       status: 200,
       json: { rewards: [], scores: [], extra_logs: {} },
     });
+    const text = await (
+      await fetch(`${url}/get_reward`, { method: 'POST', body: '{"query": ["abc"]}' })
+    ).text();
+    expect(text).toBe('{"rewards":[3.0],"scores":[3.0],"extra_logs":{}}'); // floats for Python's json
   });
 
   it('reports health', async () => {

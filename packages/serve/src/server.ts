@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Batcher } from './batcher.js';
-import { ProtocolError, parseRewardRequest, type RewardItem, rewardResponse } from './protocol.js';
+import { ProtocolError, parseRewardRequest, type RewardItem, rewardResponseJson } from './protocol.js';
 import type { RewardScorer } from './scorers.js';
 
 export interface RewardServerOptions {
@@ -93,10 +93,10 @@ export function createRewardServer(options: RewardServerOptions): RewardServer {
   let closing: Promise<void> | undefined;
   let url = '';
 
-  /** Write a JSON response; `count` false keeps health checks out of the request counts. */
+  /** Write a JSON response (an object, or JSON text); `count` false keeps health checks out of the counts. */
   const send = (res: ServerResponse, status: number, body: unknown, count = true) => {
     if (res.headersSent || res.destroyed) return;
-    const text = JSON.stringify(body);
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
     if (count) counts[status < 400 ? 'ok' : status < 500 ? 'clientErrors' : 'serverErrors']++;
     res.writeHead(status, {
       'content-type': 'application/json',
@@ -142,10 +142,10 @@ export function createRewardServer(options: RewardServerOptions): RewardServer {
       const body = await readBody(req, o.maxBodyBytes);
       bodyDone = true;
       const items = parseRewardRequest(body, { needsPrompts: o.scorer.needsPrompts });
-      if (items.length === 0) return send(res, 200, rewardResponse([]));
+      if (items.length === 0) return send(res, 200, rewardResponseJson([]));
       const job = batcher.submit(items);
       cancel = job.cancel;
-      send(res, 200, rewardResponse(await job.result));
+      send(res, 200, rewardResponseJson(await job.result));
     } catch (err) {
       fail(res, err);
     } finally {
