@@ -4,12 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pkgs = ['engine', 'core', 'model', 'reward-model', 'ppo', 'serve'];
+const pkgs = ['engine', 'core', 'model', 'reward-model', 'ppo', 'serve', 'dpo'];
+const selfResolving = new Set(['serve', 'dpo']); // not yet dependencies of the TUI
 for (const p of pkgs) {
-  // Resolve from the TUI, which depends on every package (serve, not yet a dependency, resolves itself).
+  // Resolve from the TUI, which depends on every package (those not yet its dependencies resolve themselves).
   const code = `import('@rlhfkit/${p}').then(m => { if (Object.keys(m).length === 0) process.exit(3) })`;
   execFileSync(process.execPath, ['--input-type=module', '-e', code], {
-    cwd: p === 'serve' ? `${root}/packages/serve` : `${root}/apps/tui`,
+    cwd: selfResolving.has(p) ? `${root}/packages/${p}` : `${root}/apps/tui`,
     stdio: 'inherit',
   });
 }
