@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Tests run on TypeScript source: each workspace package resolves to its src/index.ts through the
-// "@rlhfkit/source" export condition (plain Node and dist builds ignore that condition).
-const pkgs = ['engine', 'core', 'model', 'reward-model', 'ppo', 'serve', 'dpo'];
-const alias = Object.fromEntries(
-  pkgs.map((p) => [`@rlhfkit/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
-);
+// Tests run on TypeScript source: each workspace package (and subpath entry) resolves to the file its
+// "@rlhfkit/source" export condition names (plain Node and dist builds ignore that condition).
+const pkgs = ['io', 'engine', 'core', 'model', 'reward-model', 'ppo', 'serve', 'dpo'];
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+const alias = [
+  { find: /^@rlhfkit\/engine\/testing$/, replacement: src('engine/src/testing/gradcheck.ts') },
+  ...pkgs.map((p) => ({ find: new RegExp(`^@rlhfkit/${p}$`), replacement: src(`${p}/src/index.ts`) })),
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -8,7 +8,7 @@
 // Run: pnpm --filter @rlhfkit/core example:bandit
 import { reinforceLoss } from '@rlhfkit/core';
 import { add, full, mul, neg, reshape, sub, type Tensor, valueAndGrad } from '@rlhfkit/engine';
-import { isMain, logSigmoid, mulberry32, sigmoid, stats } from './common.js';
+import { isMain, logSigmoid, sigmoid, stats, uniformSource } from './common.js';
 
 /** Settings of the bandit example. */
 export interface BanditConfig {
@@ -115,7 +115,7 @@ export async function main(config: BanditConfig = banditDefaults, log = console.
   // 2. Dual-path check: analytic expected gradient vs the Monte Carlo mean of single-sample gradients.
   const t = config.checkTheta;
   const n = config.nSamples;
-  const next = mulberry32(config.seed);
+  const next = uniformSource(config.seed);
   const actions = Array.from({ length: n }, () => (next() < sigmoid(t) ? 1 : 0));
   const grads = await sampleGradients(new Array<number>(n).fill(t), actions, actions); // reward r = a
   const s = stats(grads);

@@ -21,7 +21,7 @@ import {
   type TensorInput,
   valueAndGrad,
 } from '@rlhfkit/engine';
-import { isMain, logSigmoid, mulberry32, sigmoid, stats } from './common.js';
+import { isMain, logSigmoid, sigmoid, stats, uniformSource } from './common.js';
 
 /** Settings of the baseline-variance example. */
 export interface BaselineVarianceConfig {
@@ -103,7 +103,7 @@ export async function main(
 ): Promise<{ exact: number[]; estimators: EstimatorStats[] }> {
   const { horizon: T, nEpisodes: n } = cfg;
   const S = cfg.theta.length;
-  const next = mulberry32(cfg.seed);
+  const next = uniformSource(cfg.seed);
   // 1. Roll out n episodes.
   const onehot = new Float64Array(n * T * S);
   const action = new Float64Array(n * T);

@@ -2,18 +2,12 @@
 // statistics, and the check for being run directly.
 
 import { pathToFileURL } from 'node:url';
-import { log, sigmoid as sigmoidT, type Tensor } from '@rlhfkit/engine';
+import { log, Rng, sigmoid as sigmoidT, type Tensor } from '@rlhfkit/engine';
 
-/** A uniform generator on [0, 1) (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A uniform generator on [0, 1): the engine's seeded Rng as a function. */
+export function uniformSource(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** Mean, sample standard deviation and standard error of the mean. */

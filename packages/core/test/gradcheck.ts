@@ -1,6 +1,8 @@
 // Test helpers: run an in-graph function on literal arrays, and check its autodiff gradient against float64
-// central differences (house style: every differentiable function gets a finite-difference check).
-import { evaluate, Program, type Tensor, type TensorInput, valueAndGrad } from '@rlhfkit/engine';
+// central differences with the engine's gradient checker (house style: every differentiable function gets a
+// finite-difference check).
+import { evaluate, Rng, type Tensor, type TensorInput } from '@rlhfkit/engine';
+import { gradCheck } from '@rlhfkit/engine/testing';
 import { expect } from 'vitest';
 
 export type Inputs = Record<string, TensorInput>;
@@ -31,36 +33,9 @@ export async function runScalar(fn: (x: Record<string, Tensor>) => Tensor, input
   return v!;
 }
 
-/** Central-difference gradient of a scalar fn with respect to one float64 input, from one compiled program. */
-export async function numericGrad(
-  fn: (x: Record<string, Tensor>) => Tensor,
-  inputs: Inputs,
-  wrt: string,
-  eps = 1e-6,
-): Promise<Float64Array> {
-  const specs = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { shape: v.shape, ...dt(v) }]));
-  const program = Program.compile(specs, (x) => ({ y: fn(x) }));
-  const base = Float64Array.from(inputs[wrt]!.data);
-  const at = async (data: Float64Array) => {
-    const out = await program.run({ ...inputs, [wrt]: { data, shape: inputs[wrt]!.shape } });
-    return Number(out['y']!.data[0]);
-  };
-  const g = new Float64Array(base.length);
-  for (let i = 0; i < base.length; i++) {
-    const plus = Float64Array.from(base);
-    const minus = Float64Array.from(base);
-    plus[i] = base[i]! + eps;
-    minus[i] = base[i]! - eps;
-    g[i] = ((await at(plus)) - (await at(minus))) / (2 * eps);
-  }
-  return g;
-}
-
-const dt = (v: TensorInput) => (v.dtype ? { dtype: v.dtype } : {});
-
 /**
- * Assert that autodiff and central differences agree for each input in wrt, to a relative tolerance
- * (scaled by the larger of the gradient's magnitude and 1).
+ * Assert that autodiff and float64 central differences agree for each input in wrt, through the engine's
+ * gradient checker (relative error per element, scaled by the larger of the two magnitudes and 1).
  */
 export async function expectGradientsMatch(
   fn: (x: Record<string, Tensor>) => Tensor,
@@ -68,16 +43,8 @@ export async function expectGradientsMatch(
   wrt: string[],
   tol = 1e-6,
 ): Promise<void> {
-  const { grads } = await valueAndGrad(fn, inputs, { wrt });
-  for (const k of wrt) {
-    const numeric = await numericGrad(fn, inputs, k);
-    const analytic = grads[k]!;
-    const scale = Math.max(1, ...Array.from(numeric, Math.abs));
-    for (let i = 0; i < numeric.length; i++) {
-      const err = Math.abs(analytic[i]! - numeric[i]!) / scale;
-      expect(err, `d/d${k}[${i}]: autodiff ${analytic[i]} vs numeric ${numeric[i]}`).toBeLessThan(tol);
-    }
-  }
+  const { maxError } = await gradCheck(fn, inputs, { wrt, tol });
+  expect(maxError).toBeLessThanOrEqual(tol);
 }
 
 /** Assert two arrays agree elementwise to an absolute-plus-relative tolerance. */
@@ -90,16 +57,10 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
 }
 
-/** A seeded uniform generator on [0, 1) (mulberry32), so property tests are reproducible. */
+/** A seeded uniform generator on [0, 1) (the engine's Rng), so property tests are reproducible. */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** n uniform numbers in [lo, hi) from a generator. */

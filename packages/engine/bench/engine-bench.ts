@@ -28,6 +28,7 @@ import {
   matmul,
   mul,
   Program,
+  Rng,
   type RuntimeOptions,
   reduceMean,
   reshape,
@@ -102,18 +103,10 @@ async function samples(fn: () => Promise<unknown>, runs: number, warmup = 2): Pr
   return times;
 }
 
-/** Seeded uniform values in [-scale, scale) (mulberry32). */
+/** Seeded uniform values in [-scale, scale). */
 function uniform(n: number, scale: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = scale * ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1);
-  }
-  return out;
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => scale * (r.next() * 2 - 1));
 }
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

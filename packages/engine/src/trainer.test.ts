@@ -5,18 +5,18 @@ import {
   lrAt,
   matmul,
   mul,
+  Rng,
   reduceMean,
   sub,
   Trainer,
   type TrainerConfig,
   tanh,
 } from './index.js';
-import { rng } from './testing/gradcheck.js';
 
 const [N, IN, HID] = [16, 3, 8];
 const uniform = (n: number, scale: number, seed: number) => {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => scale * (2 * r() - 1));
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => scale * (2 * r.next() - 1));
 };
 
 /** A 2-layer tanh MLP regression, with an extra metric. */

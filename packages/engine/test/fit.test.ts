@@ -8,6 +8,7 @@ import {
   layerNorm,
   matmul,
   mul,
+  Rng,
   reduceMean,
   reshape,
   slice,
@@ -18,20 +19,10 @@ import {
   transpose,
 } from '../src/index.js';
 
-/** A seeded normal initialiser (Box-Muller over mulberry32). */
+/** A seeded normal initialiser. */
 function randn(n: number, std: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++)
-    out[i] = std * Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
-  return out;
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => std * r.normal());
 }
 
 describe('training small models to near-zero loss', () => {

@@ -1,22 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Rng } from '@rlhfkit/engine';
 import { describe, expect, it } from 'vitest';
 import { byteOrder, byteToUnicode } from './bpe-train.js';
 import { Tokenizer } from './tokenizer.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tokenizer-'));
 
-/** A deterministic PRNG (mulberry32). */
+/** The engine's seeded generator as a function. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** English-like text: Zipf-distributed words built from syllables, with punctuation and line breaks. */

@@ -1,6 +1,6 @@
 /**
- * Test helpers: float64 central-difference gradient checks through ONNX Runtime. Used by the engine's tests
- * only; not part of the public API (index.ts does not export this file and the build leaves it out).
+ * The gradient checker: float64 central differences through ONNX Runtime against autodiff. The testing entry
+ * of the engine (`@rlhfkit/engine/testing`), for every package's tests; not part of the main API.
  */
 import type { DType } from '../dtype.js';
 import { mul } from '../elementwise.js';
@@ -8,6 +8,7 @@ import { valueAndGrad } from '../functional.js';
 import { currentGraph, type Tensor } from '../graph.js';
 import { Program } from '../program.js';
 import { reduceSum } from '../reduce.js';
+import { Rng } from '../rng.js';
 import { cast } from '../shape.js';
 
 export interface TestInput {
@@ -34,23 +35,11 @@ export interface GradCheckResult {
   maxError: number;
 }
 
-/** A small deterministic PRNG (mulberry32), so weights and test inputs are the same on every run. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A float64 test input with values uniform in [lo, hi). */
 export function uniform(shape: number[], lo = -1, hi = 1, seed = 1): TestInput {
-  const r = rng(seed);
+  const r = new Rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return { data: Array.from({ length: n }, () => lo + (hi - lo) * r()), shape, dtype: 'float64' };
+  return { data: Array.from({ length: n }, () => lo + (hi - lo) * r.next()), shape, dtype: 'float64' };
 }
 
 /** A float64 test input from literal values. */
@@ -76,8 +65,8 @@ export async function gradCheck(
   // 1. the forward program, compiled once; its output shape fixes the weights
   const program = Program.compile(inputs, (x) => ({ gradcheck_out: fn(x) }));
   const out = program.outputs['gradcheck_out']!;
-  const r = rng(seed);
-  const w = Float64Array.from({ length: out.shape.reduce((a, b) => a * b, 1) }, () => 2 * r() - 1);
+  const r = new Rng(seed);
+  const w = Float64Array.from({ length: out.shape.reduce((a, b) => a * b, 1) }, () => 2 * r.next() - 1);
   const objective = async (feeds: Record<string, TestInput>): Promise<number> => {
     const y = (await program.run(feeds))['gradcheck_out']!.data;
     let s = 0;
