@@ -101,4 +101,3 @@ export {
   type TrainerConfig,
   type TrainerState,
 } from './trainer.js';
-export { WorkerHost } from './worker-host.js';
