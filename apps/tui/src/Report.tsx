@@ -1,7 +1,7 @@
 /** `rlhf eval` / `rlhf compare` in a terminal: the report blocks with colour. */
 import { Box, Text } from 'ink';
 import { renderChart, seriesColors } from './chart.js';
-import { type Block, tableLines } from './report.js';
+import { type Block, tableLines } from './report-blocks.js';
 
 export function Report({ blocks, width }: { blocks: Block[]; width: number }) {
   return (

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { commandHelp, type NamedCommand } from './help.js';
 import { exitCodes, type Io, isInteractive, UsageError } from './io.js';
 import { fieldsOf, parseCommandArgs } from './options.js';
-import { type Block, compareReport, evalReport, renderPlain, runJson } from './report.js';
+import { type Block, compareReport, evalReport, renderPlain, runJson } from './report-blocks.js';
 import { loadRun } from './runs.js';
 
 const noOptions = z.strictObject({});
