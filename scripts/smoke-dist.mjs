@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pkgs = ['engine', 'core', 'model', 'reward-model', 'ppo', 'serve', 'dpo'];
+const pkgs = ['io', 'engine', 'core', 'model', 'reward-model', 'ppo', 'serve', 'dpo'];
 const selfResolving = new Set(['serve', 'dpo']); // not yet dependencies of the TUI
 for (const p of pkgs) {
   // Resolve from the TUI, which depends on every package (those not yet its dependencies resolve themselves).

@@ -3,11 +3,11 @@
  * what to do and hands it back through onDone; the CLI then runs it like the matching subcommand.
  */
 import { MultiSelect, Select, TextInput } from '@inkjs/ui';
+import type { JobKind } from '@rlhfkit/io';
 import { Box, Text, useInput, useStdin } from 'ink';
 import { useState } from 'react';
 import { JobForm } from './JobForm.js';
 import { jobKinds, jobSpecs } from './jobs.js';
-import type { JobKind } from './protocol.js';
 import type { RunEntry } from './runs.js';
 
 export type HomeAction =

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
+import type { JobControl, JobEvent } from '@rlhfkit/io';
 import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEventBus } from './event-bus.js';
 import { LiveJob } from './LiveJob.js';
-import type { JobControl, JobEvent } from './protocol.js';
 
 function setup() {
   const bus = createEventBus();

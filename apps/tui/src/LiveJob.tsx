@@ -2,13 +2,14 @@
  * The live job view: finished lines in <Static>, then the current stage, charts, samples and the key bar.
  * Keys: p pause/resume, s save now, q stop cleanly, ? help, Ctrl-C stop (interrupt).
  */
+
+import type { JobControl } from '@rlhfkit/io';
 import { Box, Static, Text, useInput, useStdin, useStdout } from 'ink';
 import { useState } from 'react';
 import type { EventSource } from './event-bus.js';
 import { formatNumber, formatSeconds } from './format.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { MetricCharts } from './MetricCharts.js';
-import type { JobControl } from './protocol.js';
 import { currentStage, etaSeconds, type FinishedLine, type JobState } from './reducer.js';
 import { SamplesPanel } from './SamplesPanel.js';
 import { StageProgress } from './StageProgress.js';

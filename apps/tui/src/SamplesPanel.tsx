@@ -1,7 +1,8 @@
 /** The latest samples with their scores, one line each, cut to the terminal width. */
+
+import type { Sample } from '@rlhfkit/io';
 import { Box, Text } from 'ink';
 import { formatNumber } from './format.js';
-import type { Sample } from './protocol.js';
 
 export interface SamplesPanelProps {
   samples: { stage: string; step: number; samples: Sample[] } | undefined;

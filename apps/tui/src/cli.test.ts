@@ -1,10 +1,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { JobEvent } from '@rlhfkit/io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingIo, tempDir } from '../test/helpers.js';
 import { jobs } from './jobs.js';
 import { defaultOut, main } from './main.js';
-import type { JobEvent } from './protocol.js';
 
 // Tests that swap in a fake pretrain runner put the real one back.
 const realPretrain = jobs.pretrain;
@@ -148,7 +148,7 @@ describe('argument validation', () => {
       join(dir, 'run'),
     );
     expect(r.code).toBe(2);
-    expect(r.err.trim().split('\n')).toEqual([`error: prompts file not found: ${join(dir, 'none.jsonl')}`]);
+    expect(r.err.trim().split('\n')).toEqual([`error: file not found: ${join(dir, 'none.jsonl')}`]);
     expect(existsSync(join(dir, 'run'))).toBe(false);
   });
 

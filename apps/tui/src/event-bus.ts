@@ -2,7 +2,7 @@
  * Connects a job's EventSink to its listeners. Events sent before anyone listens (a job that reports while it
  * starts) are kept and replayed to the first listener, each with the time it arrived.
  */
-import type { EventSink, JobEvent } from './protocol.js';
+import type { EventSink, JobEvent } from '@rlhfkit/io';
 
 export type EventListener = (event: JobEvent, at: number) => void;
 

@@ -4,9 +4,9 @@
  * live view, the plain output, `rlhf eval` and scripts/tui-check.sh can be exercised without the engine.
  */
 import { join } from 'node:path';
+import { type JobEvent, JobSwitch, RunLog, type RunStatus } from '@rlhfkit/io';
 import { z } from 'zod';
 import type { JobRunner } from './jobs.js';
-import { type JobEvent, JobSwitch, RunLog, type RunStatus } from './protocol.js';
 
 export const fakeJobOptions = z.strictObject({
   duration: z.number().positive().default(5).describe('seconds the scripted job takes'),

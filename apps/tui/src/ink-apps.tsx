@@ -2,14 +2,15 @@
  * Everything that starts Ink. The CLI loads this module only when it draws on a terminal, because Ink and
  * React take about half a second to load and `rlhf --help`, pipes and CI should not pay for them.
  */
+
+import type { JobKind } from '@rlhfkit/io';
 import { render, renderToString } from 'ink';
 import type { EventSource } from './event-bus.js';
 import { Home, type HomeAction } from './Home.js';
 import { exitCodes, type Io } from './io.js';
 import { LiveJob } from './LiveJob.js';
-import type { JobKind } from './protocol.js';
 import { Report } from './Report.js';
-import type { Block } from './report.js';
+import type { Block } from './report-blocks.js';
 import type { RunEntry } from './runs.js';
 
 /** The live view until the job ends; Ctrl-C or SIGINT make it exit 130 once the job has stopped. */

@@ -3,7 +3,7 @@
  * would freeze the UI), forwards its events, and obeys control messages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { JobControl, JobEvent, JobKind } from './protocol.js';
+import type { JobControl, JobEvent, JobKind } from '@rlhfkit/io';
 import { runners } from './runners.js';
 
 export type ToWorker = { control: keyof JobControl };

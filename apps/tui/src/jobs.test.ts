@@ -1,6 +1,6 @@
+import type { JobControl } from '@rlhfkit/io';
 import { describe, expect, it, vi } from 'vitest';
 import { type JobRunner, lazyRunner } from './jobs.js';
-import type { JobControl } from './protocol.js';
 
 describe('lazyRunner', () => {
   it('loads the runner when the job starts and replays controls sent while it loaded', async () => {

@@ -5,8 +5,9 @@
  * runner is reported as "not available yet" (exit 2). The schemas are the single source of the flags, their
  * defaults and their --help text; option keys are camelCase and their flags kebab-case (klCoef is --kl-coef).
  */
+
+import type { EventSink, JobControl, JobKind } from '@rlhfkit/io';
 import { z } from 'zod';
-import type { EventSink, JobControl, JobKind } from './protocol.js';
 import { workerRunner } from './worker-runner.js';
 
 /** Starts a job; the job reports through `sink` and obeys `control` between steps. */

@@ -4,13 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { JobKind } from '@rlhfkit/io';
 import { fakeJobOptions, runFakeJob } from './fake-job.js';
 import { commandHelp, mainHelp, type NamedCommand } from './help.js';
 import { compareCommand, compareCommandSpec, evalCommand, evalCommandSpec } from './inspect.js';
 import { exitCodes, type Io, isInteractive, UsageError } from './io.js';
 import { type JobRunner, jobKinds, jobSpecs, jobs } from './jobs.js';
 import { fieldsOf, parseCommandArgs, validateOptions } from './options.js';
-import type { JobKind } from './protocol.js';
 import { runJob } from './run-job.js';
 import { discoverRuns } from './runs.js';
 

@@ -1,6 +1,6 @@
+import type { JobEvent } from '@rlhfkit/io';
 import { describe, expect, it } from 'vitest';
 import { jsonPrinter, plainPrinter } from './plain.js';
-import type { JobEvent } from './protocol.js';
 
 function printer() {
   let out = '';

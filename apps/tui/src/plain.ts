@@ -2,9 +2,10 @@
  * Output without a terminal (pipes, CI): plain progress lines, or with --json every event as one JSON line.
  * Progress and metrics print about ten times per stage, and at least every 10 s when a stage is slow.
  */
+
+import type { JobEvent } from '@rlhfkit/io';
 import { formatNumber, formatSeconds } from './format.js';
 import type { OutStream } from './io.js';
-import type { JobEvent } from './protocol.js';
 
 /** Metric keys printed in the progress lines, in this order, when present; else the first few keys. */
 const headline = [

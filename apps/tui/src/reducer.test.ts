@@ -1,5 +1,5 @@
+import type { JobEvent } from '@rlhfkit/io';
 import { describe, expect, it } from 'vitest';
-import type { JobEvent } from './protocol.js';
 import {
   type Action,
   currentStage,

@@ -2,8 +2,9 @@
  * Folds JobEvents (and the user's key requests) into the state the live view renders. Pure: time comes in
  * with each action, so the same actions always give the same state.
  */
+
+import type { JobEvent, RunStatus, Sample } from '@rlhfkit/io';
 import { formatNumber, formatSeconds } from './format.js';
-import type { JobEvent, RunStatus, Sample } from './protocol.js';
 
 export interface StageState {
   name: string;

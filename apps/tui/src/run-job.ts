@@ -2,11 +2,12 @@
  * Runs one job to the end: the live Ink view in a terminal, plain or JSON lines otherwise. Returns the exit
  * code: 0 done (or stopped with q), 1 failed, 2 usage error raised by the job, 130 stopped by Ctrl-C/SIGINT.
  */
+
+import type { EventSink, JobControl } from '@rlhfkit/io';
 import { createEventBus } from './event-bus.js';
 import { exitCodes, type Io, isInteractive, UsageError } from './io.js';
 import type { JobRunner } from './jobs.js';
 import { jsonPrinter, plainPrinter } from './plain.js';
-import type { EventSink, JobControl } from './protocol.js';
 
 export interface RunJobArgs {
   title: string;

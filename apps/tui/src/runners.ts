@@ -4,20 +4,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type JobKind, JobSwitch, RunLog, readJsonl, readPrompts } from '@rlhfkit/io';
 import {
   CausalLM,
   gptConfig,
   initParams,
-  JobSwitch,
   loadCausalLM,
   pretrain,
   pretrainDefaults,
-  RunLog,
   sftData,
   Tokenizer,
   textData,
 } from '@rlhfkit/model';
-import { loadPrompts, ppoConfig, rewardModelScorer, runPPO } from '@rlhfkit/ppo';
+import { ppoConfig, rewardModelScorer, runPPO } from '@rlhfkit/ppo';
 import {
   loadPreferences,
   RewardModel,
@@ -27,12 +26,11 @@ import {
 } from '@rlhfkit/reward-model';
 import { runDemo } from './demo/demo.js';
 import type { JobRunner } from './jobs.js';
-import type { JobKind } from './protocol.js';
 
 /** Errors that are the user's to fix: the CLI prints the message only and exits 2. */
 const userErrors = new Set([
   'DataError',
-  'PromptsError',
+  'RunDirError',
   'PPOConfigError',
   'CheckpointError',
   'ConfigError',
@@ -95,31 +93,19 @@ type TrainingData = { texts: string[]; sft: { prompt: string; completion: string
  * {"prompt", "completion"} per line (supervised fine-tuning, loss on the completion only).
  */
 async function readTrainingData(path: string): Promise<TrainingData> {
-  const text = await readFile(path, 'utf8');
-  if (!path.endsWith('.jsonl')) return { texts: [text], sft: null };
-  const rows = text
-    .split(/\r?\n/)
-    .map((l, i) => ({ l, line: i + 1 }))
-    .filter(({ l }) => l.trim());
+  if (!path.endsWith('.jsonl')) return { texts: [await readFile(path, 'utf8')], sft: null };
+  const rows = await readJsonl(path);
   if (rows.length === 0) throw usage(`${path}: has no records`);
-  const parsed = rows.map(({ l, line }) => {
-    try {
-      return { v: JSON.parse(l) as Record<string, unknown>, line };
-    } catch {
-      throw usage(
-        `${path}:${line}: invalid JSON; each line must be {"text": ...} or {"prompt": ..., "completion": ...}`,
-      );
-    }
-  });
-  const isSft = typeof parsed[0]!.v['prompt'] === 'string';
-  const field = (v: Record<string, unknown>, k: string, line: number) => {
-    if (typeof v[k] !== 'string') throw usage(`${path}:${line}: field "${k}" must be a string`);
-    return v[k] as string;
+  const isSft = typeof (rows[0]!.value as Record<string, unknown> | null)?.['prompt'] === 'string';
+  const field = (v: unknown, k: string, line: number) => {
+    const x = (v as Record<string, unknown> | null)?.[k];
+    if (typeof x !== 'string') throw usage(`${path}:${line}: field "${k}" must be a string`);
+    return x;
   };
-  if (!isSft) return { texts: parsed.map(({ v, line }) => field(v, 'text', line)), sft: null };
-  const sft = parsed.map(({ v, line }) => ({
-    prompt: field(v, 'prompt', line),
-    completion: field(v, 'completion', line),
+  if (!isSft) return { texts: rows.map(({ value, line }) => field(value, 'text', line)), sft: null };
+  const sft = rows.map(({ value, line }) => ({
+    prompt: field(value, 'prompt', line),
+    completion: field(value, 'completion', line),
   }));
   return { texts: sft.map((e) => e.prompt + e.completion), sft };
 }
@@ -244,7 +230,7 @@ export const runners: Record<JobKind, JobRunner> = {
           klCoef: o['klCoef'] as number,
           seed: o['seed'] as number,
         });
-        const prompts = await loadPrompts(o['prompts'] as string);
+        const prompts = await readPrompts(o['prompts'] as string);
         const policy = await loadCausalLM(o['policy'] as string);
         const rm = await RewardModel.load(o['rewardModel'] as string);
         return { config, prompts, policy, rm };

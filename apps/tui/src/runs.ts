@@ -1,12 +1,12 @@
 /**
- * Reading run directories (the contract in protocol.ts) for `rlhf eval` and `rlhf compare`: finished runs,
+ * Reading run directories (the contract in @rlhfkit/io run-dir.ts) for `rlhf eval` and `rlhf compare`: finished runs,
  * runs still going, and killed runs (a torn last line in a JSON lines file is skipped).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { readJsonLines } from '@rlhfkit/io';
 import { chartGroups } from './chart.js';
 import { UsageError } from './io.js';
-import { readJsonLines } from './protocol.js';
 
 export interface RunInfo {
   kind?: string;

@@ -2,9 +2,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { JobControl, JobKind } from '@rlhfkit/io';
 import type { FromWorker, ToWorker } from './job-worker.js';
 import type { JobRunner } from './jobs.js';
-import type { JobControl, JobKind } from './protocol.js';
 
 /**
  * A runner that starts `kind` in a worker. From TypeScript sources (tests), where no compiled worker script

@@ -16,7 +16,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeDirAtomic, writeFileAtomic } from './atomic.js';
+import { writeDirAtomic, writeFileAtomic } from '@rlhfkit/io';
 import {
   fromHFConfig,
   type GenerationDefaults,

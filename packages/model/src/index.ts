@@ -1,6 +1,5 @@
 // @rlhfkit/model: GPT token policy with value and score heads, tokenizer, HF-compatible checkpoints,
 // generation, pretraining and ONNX export. This file is the package's whole public API.
-export { fsyncDir, writeDirAtomic, writeFileAtomic } from './atomic.js';
 export { bucket, type PaddedBatch, padLeft, padRight } from './batch.js';
 export {
   type BpeModel,
@@ -42,17 +41,6 @@ export {
   qkvHeads,
   scalarHead,
 } from './gpt.js';
-export {
-  type EventSink,
-  type JobControl,
-  type JobEvent,
-  type JobKind,
-  JobSwitch,
-  RunLog,
-  type RunStatus,
-  readJsonLines,
-  type Sample,
-} from './job.js';
 export { type LMBatch, type LMData, type SftExample, sftData, textData } from './lm-data.js';
 export { buildOnnxDecoder, exportOnnx } from './onnx-export.js';
 export { headShapes, paramShapes } from './param-shapes.js';

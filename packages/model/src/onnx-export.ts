@@ -24,7 +24,7 @@
  * so fully masked rows (left padding) stay finite.
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '@rlhfkit/io';
 import type { CausalLM } from './causal-lm.js';
 import { type GPTConfig, toHFConfig, toHFGenerationConfig } from './config.js';
 import type { HostParams } from './gpt.js';

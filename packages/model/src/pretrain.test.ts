@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { JobSwitch } from '@rlhfkit/io';
 import { describe, expect, it } from 'vitest';
 import { CausalLM } from './causal-lm.js';
 import { gptConfig } from './config.js';
 import { initParams } from './gpt.js';
-import { JobSwitch } from './job.js';
 import { sftData, textData } from './lm-data.js';
 import { pretrain, pretrainDefaults } from './pretrain.js';
 

@@ -15,10 +15,10 @@ import {
   type Tensor,
   Trainer,
 } from '@rlhfkit/engine';
+import { type EventSink, JobSwitch, RunLog } from '@rlhfkit/io';
 import { CausalLM } from './causal-lm.js';
 import type { GPTConfig } from './config.js';
 import { forwardHidden, lmLogits, type Params } from './gpt.js';
-import { type EventSink, JobSwitch, RunLog } from './job.js';
 import type { LMBatch, LMData } from './lm-data.js';
 import { paramShapes } from './param-shapes.js';
 import { hasCheckpoint, loadCheckpoint, moments, saveCheckpoint } from './training-checkpoint.js';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '@rlhfkit/io';
 import { type BpeTrainOptions, trainBpe } from './bpe-train.js';
 
 export interface TokenizerTrainOptions extends BpeTrainOptions {

@@ -8,7 +8,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RuntimeOptions, TrainerState } from '@rlhfkit/engine';
-import { writeDirAtomic, writeFileAtomic } from './atomic.js';
+import { writeDirAtomic, writeFileAtomic } from '@rlhfkit/io';
 import { type CausalLM, loadCausalLM } from './causal-lm.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 

@@ -11,6 +11,5 @@ export {
   ppoDefaults,
 } from './config.js';
 export { type PPOJob, type PPOResult, runPPO } from './ppo.js';
-export { loadPrompts, PromptsError } from './prompts.js';
 export { layoutRollout, type RolloutLayout, rolloutStats } from './rollout.js';
 export { rewardModelScorer, ruleScorer, type Scorer } from './scorer.js';

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CausalLM, gptConfig, initParams, JobSwitch, Tokenizer } from '@rlhfkit/model';
+import { JobSwitch } from '@rlhfkit/io';
+import { CausalLM, gptConfig, initParams, Tokenizer } from '@rlhfkit/model';
 import { describe, expect, it } from 'vitest';
 import { type PPOConfig, ppoConfig } from './config.js';
 import { runPPO } from './ppo.js';

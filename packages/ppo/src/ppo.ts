@@ -15,16 +15,13 @@ import {
   klControllerFromState,
 } from '@rlhfkit/core';
 import { Rng } from '@rlhfkit/engine';
+import { type EventSink, JobSwitch, RunLog, type Sample } from '@rlhfkit/io';
 import {
   type CausalLM,
-  type EventSink,
   hasCheckpoint,
-  JobSwitch,
   loadCausalLM,
   loadCheckpoint,
   moments,
-  RunLog,
-  type Sample,
   saveCheckpoint,
 } from '@rlhfkit/model';
 import { computeAdvantages, shapeScores } from './advantages.js';

@@ -3,9 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataError } from '@rlhfkit/io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPreferences, type PreferenceRecord, splitPreferences, writePreferences } from './data.js';
-import { DataError } from './data-errors.js';
 
 let dir: string;
 let count = 0;
@@ -149,7 +149,7 @@ describe('loadPreferences gives one clear DataError per malformed input', () => 
 
   it('refuses a directory', async () => {
     const err = await loadError(dir);
-    expect(err.message).toBe(`${dir}: is a directory; pass a JSONL file`);
+    expect(err.message).toBe(`${dir}: is a directory; pass a data file`);
   });
 
   it('says an empty file has no records', async () => {

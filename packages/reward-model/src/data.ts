@@ -6,12 +6,8 @@
 // each with an optional numeric "margin", and TRL's conversational variant where prompt/chosen/rejected are
 // lists of {"role", "content"} messages (flattened to "role: content" lines). Other keys are ignored.
 
-import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { Rng } from '@rlhfkit/engine';
-import { DataError, ioError } from './data-errors.js';
-import { readJsonlLines } from './jsonl.js';
+import { DataError, maxLineBytesDefault, readJsonl, writeFileAtomic } from '@rlhfkit/io';
 import { type PreferenceRecord, parsePreferenceRecord } from './preference-schema.js';
 
 export interface LoadPreferencesOptions {
@@ -21,7 +17,7 @@ export interface LoadPreferencesOptions {
 
 export const loadPreferencesDefaults = {
   /** 1 MiB: far above any sane preference pair, far below what would hurt memory. */
-  maxLineBytes: 1 << 20,
+  maxLineBytes: maxLineBytesDefault,
 } satisfies Required<LoadPreferencesOptions>;
 
 /**
@@ -39,20 +35,9 @@ export async function loadPreferences(
   opts: LoadPreferencesOptions = {},
 ): Promise<PreferenceRecord[]> {
   const maxLineBytes = opts.maxLineBytes ?? loadPreferencesDefaults.maxLineBytes;
-  if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
-    throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
-  }
-  const records: PreferenceRecord[] = [];
-  try {
-    for await (const { line, text } of readJsonlLines(createReadStream(path), path, maxLineBytes)) {
-      if (text.trim() === '') continue;
-      records.push(parsePreferenceRecord(parseJson(text, path, line), path, line));
-    }
-  } catch (err) {
-    // Filesystem errors (they carry a code such as ENOENT) become DataErrors; anything else is a bug.
-    const fsError = typeof (err as { code?: unknown } | null)?.code === 'string';
-    throw fsError && !(err instanceof DataError) ? ioError(path, err) : err;
-  }
+  const records = (await readJsonl(path, maxLineBytes)).map(({ line, value }) =>
+    parsePreferenceRecord(value, path, line),
+  );
   if (records.length === 0) {
     throw new DataError(
       `${path}: has no records (empty or only blank lines); expected one JSON object per line ` +
@@ -61,22 +46,6 @@ export async function loadPreferences(
     );
   }
   return records;
-}
-
-function parseJson(text: string, file: string, line: number): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    // V8 ends its message with "at position N" (0-based in the line): report it as a 1-based column.
-    const reason = err instanceof Error ? err.message : String(err);
-    const at = / in JSON at position (\d+).*$/.exec(reason);
-    const where = at ? `${file}:${line}:${Number(at[1]) + 1}` : `${file}:${line}`;
-    const what = at ? reason.slice(0, at.index) : reason;
-    throw new DataError(`${where}: invalid JSON (${what}); each line must hold one complete JSON object`, {
-      file,
-      line,
-    });
-  }
 }
 
 export interface SplitOptions {
@@ -123,10 +92,8 @@ export interface PreferenceInput {
 /**
  * Write records as JSONL that loadPreferences reads back to the same records. Each record is validated first
  * (a DataError names the record as line index + 1); an empty prompt and a zero margin are left out, giving
- * TRL's implicit-prompt format. Atomic: the text goes to a temporary file in the same directory, is fsynced
- * and renamed over `path` (then the directory is fsynced), so readers see the old file or the new one, never
- * half of it. Parent directories
- * are created.
+ * TRL's implicit-prompt format. Atomic (readers see the old file or the new one, never half of it); parent
+ * directories are created.
  */
 export async function writePreferences(path: string, records: readonly PreferenceInput[]): Promise<void> {
   if (records.length === 0) {
@@ -147,45 +114,7 @@ export async function writePreferences(path: string, records: readonly Preferenc
       ...(margin === 0 ? {} : { margin }),
     });
   });
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  try {
-    const fh = await open(tmp, 'wx');
-    try {
-      // Write in ~1 MiB batches: one string per record would be many syscalls, one for all a large string.
-      let batch: string[] = [];
-      let size = 0;
-      for (const line of lines) {
-        batch.push(line, '\n');
-        size += line.length + 1;
-        if (size >= 1 << 20) {
-          await fh.write(batch.join(''));
-          batch = [];
-          size = 0;
-        }
-      }
-      if (batch.length > 0) await fh.write(batch.join(''));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(dir);
-}
-
-/** Make the rename durable; best effort, since some filesystems (and Windows) refuse to fsync a directory. */
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, 'r');
-    await fh.sync().finally(() => fh.close());
-  } catch {
-    // the rename is still atomic, only possibly not yet durable
-  }
+  await writeFileAtomic(path, lines.map((line) => `${line}\n`).join(''));
 }
 
 export type { PreferenceRecord } from './preference-schema.js';

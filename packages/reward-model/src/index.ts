@@ -9,7 +9,6 @@ export {
   splitPreferences,
   writePreferences,
 } from './data.js';
-export { DataError, type DataErrorLocation } from './data-errors.js';
 export { type BradleyTerryArgs, bradleyTerryLoss } from './loss.js';
 export { encodeItem, initScoreHead, RewardModel, type ScoreItem, scoresAt } from './model.js';
 export {

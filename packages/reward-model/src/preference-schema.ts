@@ -3,8 +3,8 @@
 // checks that need the normalised text (non-empty, chosen differs from rejected). Every failure becomes one
 // DataError naming the file, line and field.
 
+import { lineError } from '@rlhfkit/io';
 import { z } from 'zod';
-import { lineError } from './data-errors.js';
 
 /** One validated preference pair. */
 export interface PreferenceRecord {

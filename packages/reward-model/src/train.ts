@@ -4,16 +4,14 @@
  */
 import { join } from 'node:path';
 import { Rng, reshape, slice, type Tensor, Trainer } from '@rlhfkit/engine';
+import { type EventSink, JobSwitch, RunLog } from '@rlhfkit/io';
 import {
   CausalLM,
-  type EventSink,
   hasCheckpoint,
-  JobSwitch,
   loadCheckpoint,
   moments,
   padRight,
   paramShapes,
-  RunLog,
   saveCheckpoint,
   type Tokenizer,
 } from '@rlhfkit/model';

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobEvent } from '@rlhfkit/model';
+import type { JobEvent } from '@rlhfkit/io';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from './demo.js';
 

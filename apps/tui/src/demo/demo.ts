@@ -8,16 +8,14 @@
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configureRuntime, type Device, Rng } from '@rlhfkit/engine';
+import { type EventSink, JobSwitch, RunLog } from '@rlhfkit/io';
 import {
   CausalLM,
-  type EventSink,
   gptConfig,
   initParams,
-  JobSwitch,
   loadCausalLM,
   pretrain,
   pretrainDefaults,
-  RunLog,
   Tokenizer,
   textData,
 } from '@rlhfkit/model';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DataError } from './data-errors.js';
+import { DataError } from './data-error.js';
 import { readJsonlLines } from './jsonl.js';
 
 async function* chunks(...parts: (string | Uint8Array)[]): AsyncGenerator<Uint8Array> {

@@ -1,10 +1,11 @@
 /**
- * Crash-safe writes. A reader (or a process restarted after a kill) sees either the old file or the new one,
- * never half of one: the data goes to a temporary file in the same directory, is fsynced, and is renamed over
- * the target (rename is atomic within one filesystem); then the directory is fsynced so the rename survives
- * a power loss. Checkpoint writers in model, reward-model and ppo use this.
+ * Crash-safe writes, the only ones in rlhfkit. A reader (or a process restarted after a kill) sees either the
+ * old file or the new one, never half of one: the data goes to a temporary file in the same directory, is
+ * fsynced, and is renamed over the target (rename is atomic within one filesystem); then the directory is
+ * fsynced so the rename survives a power loss. Checkpoints, model directories, datasets and run.json use this.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -31,6 +32,25 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     throw err;
   }
   await fsyncDir(dirname(path));
+}
+
+/** writeFileAtomic for callers that cannot await (status files written from event handlers). */
+export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempSiblingPath(path);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** fsync a directory so that renames and new entries in it are durable. */

@@ -1,5 +1,5 @@
-// The one error type the preference-data layer throws for bad input. The CLI prints `message` alone and
-// exits non-zero, so every message stands on its own: where (file, line), what (field), and what to do.
+// The one error type every data reader throws for bad input. The CLI prints `message` alone and exits 2, so
+// every message stands on its own: where (file, line or row), what (column), and what to do.
 
 /** Where a data error happened. `line` is 1-based; absent for whole-file problems (not found, empty). */
 export interface DataErrorLocation {
@@ -8,14 +8,14 @@ export interface DataErrorLocation {
   field?: string;
 }
 
-/** Bad preference data: a malformed, missing or unreadable file, or an invalid record. */
+/** Bad data: a malformed, missing or unreadable file, or an invalid record. */
 export class DataError extends Error {
   override readonly name = 'DataError';
   /** The path as the caller gave it. */
   readonly file: string;
-  /** 1-based line number, or undefined when the problem is the whole file. */
+  /** 1-based line (JSONL) or row (JSON, Parquet) number, or undefined when the problem is the whole file. */
   readonly line: number | undefined;
-  /** The offending field (`chosen`, `chosen[2].content`, `margin`, ...), or undefined. */
+  /** The offending column (`chosen`, `chosen[2].content`, `margin`, ...), or undefined. */
   readonly field: string | undefined;
 
   constructor(message: string, where: DataErrorLocation, options?: { cause?: unknown }) {
@@ -41,7 +41,7 @@ export function ioError(file: string, err: unknown): DataError {
     code === 'ENOENT'
       ? `file not found: ${file}`
       : code === 'EISDIR'
-        ? `${file}: is a directory; pass a JSONL file`
+        ? `${file}: is a directory; pass a data file`
         : code === 'EACCES' || code === 'EPERM'
           ? `${file}: permission denied`
           : `${file}: cannot read (${err instanceof Error ? err.message : String(err)})`;

@@ -1,0 +1,32 @@
+// @rlhfkit/io: run directories (atomic writes, run.json, metrics and samples JSON lines, the run lock),
+// datasets (JSON lines with file:line errors) and the job protocol. Every package reads and writes through it.
+// This file is the package's whole public API.
+export { fsyncDir, writeDirAtomic, writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+export { DataError, type DataErrorLocation, ioError, lineError } from './data-error.js';
+export {
+  type EventSink,
+  type JobControl,
+  type JobEvent,
+  type JobKind,
+  JobSwitch,
+  type RunStatus,
+  type Sample,
+} from './job.js';
+export {
+  type JsonlLine,
+  type JsonlRecord,
+  maxLineBytesDefault,
+  parseJsonLine,
+  readJsonLines,
+  readJsonl,
+  readJsonlLines,
+} from './jsonl.js';
+export { readPrompts } from './prompts.js';
+export {
+  hasCheckpointIn,
+  type OpenRunOptions,
+  Run,
+  RunDirError,
+  type RunInfo,
+  RunLog,
+} from './run-dir.js';
