@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CausalLM, gptConfig, initParams, JobSwitch, readSafetensors, Tokenizer } from '@rlhfkit/model';
+import { JobSwitch } from '@rlhfkit/io';
+import { CausalLM, gptConfig, initParams, readSafetensors, Tokenizer } from '@rlhfkit/model';
 import type { PreferenceRecord } from '@rlhfkit/reward-model';
 import { describe, expect, it } from 'vitest';
 import { type DPOConfigInput, type DPOLossType, dpoConfig } from './config.js';

@@ -8,15 +8,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluate, Rng, Trainer } from '@rlhfkit/engine';
+import { type EventSink, JobSwitch, RunLog } from '@rlhfkit/io';
 import {
   type CausalLM,
-  type EventSink,
   hasCheckpoint,
-  JobSwitch,
   loadCheckpoint,
   moments,
   paramShapes,
-  RunLog,
   readSafetensors,
   saveCheckpoint,
   writeSafetensors,
