@@ -35,6 +35,7 @@ const userErrors = new Set([
   'CheckpointError',
   'ConfigError',
   'SafetensorsError',
+  'TokenizerError',
   'UsageError',
 ]);
 

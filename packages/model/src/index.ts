@@ -10,6 +10,12 @@ export {
 } from './bpe-train.js';
 export { CausalLM, type GenerateOptions, type Generation, loadCausalLM } from './causal-lm.js';
 export {
+  type ChatMessage,
+  type ChatTemplateOptions,
+  type MaskedChat,
+  plainChatTemplate,
+} from './chat-template.js';
+export {
   CheckpointError,
   checkParams,
   loadModelDir,
@@ -63,7 +69,13 @@ export {
   writeSafetensors,
 } from './safetensors.js';
 export { type SamplingConfig, sampleTokens, samplingDefaults } from './sampling.js';
-export { bpeTokenizerFiles, Tokenizer, type TokenizerTrainOptions } from './tokenizer.js';
+export {
+  bpeTokenizerFiles,
+  Tokenizer,
+  type TokenizerFiles,
+  type TokenizerTrainOptions,
+} from './tokenizer.js';
+export { TokenizerError } from './tokenizer-config.js';
 export {
   type CheckpointContents,
   hasCheckpoint,

@@ -1,20 +1,39 @@
 /**
- * The tokenizer: HF tokenizer.json + tokenizer_config.json, run by @huggingface/tokenizers (the library
- * transformers.js uses), so what we train loads there too and any GPT-2-style tokenizer.json loads here.
- * Training (bpe-train.ts) produces a byte-level BPE in exactly GPT-2's format.
+ * The tokenizer: any HF tokenizer directory (tokenizer.json, tokenizer_config.json, generation_config.json,
+ * chat_template.jinja), run by @huggingface/tokenizers (the library transformers.js uses), with the special
+ * tokens HF resolves, add_bos_token, and the chat template (chat-template.ts). What we train (bpe-train.ts) is
+ * a byte-level BPE in exactly GPT-2's format, with the plain chat template.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { writeFileAtomic } from '@rlhfkit/io';
 import { type BpeTrainOptions, trainBpe } from './bpe-train.js';
+import {
+  assistantTokenMask,
+  type ChatMessage,
+  ChatTemplate,
+  type ChatTemplateOptions,
+  configChatTemplate,
+  type MaskedChat,
+  plainChatTemplate,
+} from './chat-template.js';
+import {
+  checkTokenizerJson,
+  isObject,
+  type Json,
+  optionalBool,
+  readJsonFile,
+  readTextFile,
+  specialTokenIds,
+  specialTokenText,
+  TokenizerError,
+  tokenizerVocabSize,
+} from './tokenizer-config.js';
 
 export interface TokenizerTrainOptions extends BpeTrainOptions {
   /** Recorded as model_max_length in tokenizer_config.json (set it to the model's nPositions). */
   modelMaxLength?: number;
 }
-
-type Json = Record<string, unknown>;
 
 const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
 
@@ -74,84 +93,163 @@ export function bpeTokenizerFiles(
     add_prefix_space: false,
     add_bos_token: false,
     clean_up_tokenization_spaces: false,
+    chat_template: plainChatTemplate,
   };
   return { tokenizerJson, tokenizerConfig };
 }
 
-/** A special token in tokenizer_config.json is a string or an AddedToken object { content }. */
-function specialContent(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'object' && v !== null && typeof (v as Json)['content'] === 'string') {
-    return (v as Json)['content'] as string;
-  }
-  return undefined;
+/** A tokenizer directory's files, parsed. */
+export interface TokenizerFiles {
+  /** tokenizer.json. */
+  tokenizer: unknown;
+  /** tokenizer_config.json (absent: no special tokens named, no template). */
+  config?: unknown;
+  /** generation_config.json: eos_token_id (an id or a list), bos_token_id, pad_token_id. */
+  generationConfig?: unknown;
+  /** chat_template.jinja: wins over tokenizer_config.json's chat_template, as in HF transformers. */
+  chatTemplate?: string | undefined;
 }
+
+/** The tokenizer_config.json fields templates see as strings (those transformers.js passes). */
+const templateTokens = [
+  'bos_token',
+  'eos_token',
+  'unk_token',
+  'sep_token',
+  'pad_token',
+  'cls_token',
+  'mask_token',
+];
 
 export class Tokenizer {
   /** One more than the largest token id (merged vocab and added tokens). */
   readonly vocabSize: number;
+  /**
+   * Every id generation stops on: tokenizer_config.json's eos_token first, then generation_config.json's
+   * eos_token_id (an id or a list: Llama 3 Instruct stops on <|eot_id|> and <|end_of_text|>, Qwen3 on
+   * <|im_end|> and <|endoftext|>). Neither given: <|endoftext|> (GPT-2's config names no special tokens).
+   */
+  readonly eosTokenIds: readonly number[];
+  /** eosTokenIds[0]: the token that ends a sequence and closes assistant turns. */
   readonly eosTokenId: number;
+  /** bos_token, else generation_config.json's bos_token_id, else eos (GPT-2 has one token for both). */
   readonly bosTokenId: number;
+  /** pad_token, else generation_config.json's pad_token_id, else eos (as TRL and transformers.js do). */
+  readonly padTokenId: number;
+  /**
+   * Whether encode(text, { addSpecialTokens: true }) starts with bos: add_bos_token when the config sets it,
+   * else whether tokenizer.json's post_processor adds it (Llama 3.1+ does, through TemplateProcessing).
+   */
+  readonly addBosToken: boolean;
+  /** The same for eos at the end (add_eos_token). */
+  readonly addEosToken: boolean;
+  /** Whether the model ships its own chat template; without one, chatTemplate is plainChatTemplate. */
+  readonly hasChatTemplate: boolean;
   private readonly hf: HFTokenizer;
+  private readonly tokenizerJson: Json;
+  private readonly config: Json;
+  private readonly template: ChatTemplate;
+  private readonly templateWhere: string;
+  private readonly templateFromJinja: boolean;
+  /** Neither add_bos_token nor add_eos_token set: special tokens are the post_processor's, as in transformers.js. */
+  private readonly postProcessorAdds: boolean;
 
-  private constructor(
-    private readonly tokenizerJson: Json,
-    private readonly tokenizerConfig: Json,
-    source: string,
-  ) {
+  private constructor(files: TokenizerFiles, dir: string) {
+    const tokenizerFile = join(dir, 'tokenizer.json');
+    const configFile = join(dir, 'tokenizer_config.json');
+    const generationFile = join(dir, 'generation_config.json');
+    const config = files.config ?? {};
+    const generation = files.generationConfig ?? {};
+    if (!isObject(config)) throw new TokenizerError(`${configFile}: expected a JSON object`);
+    if (!isObject(generation)) throw new TokenizerError(`${generationFile}: expected a JSON object`);
+    checkTokenizerJson(files.tokenizer, tokenizerFile);
+    this.tokenizerJson = files.tokenizer;
+    this.config = config;
     try {
-      this.hf = new HFTokenizer(tokenizerJson, tokenizerConfig);
+      this.hf = new HFTokenizer(files.tokenizer, config);
     } catch (err) {
-      throw new Error(`${source}: cannot load tokenizer: ${(err as Error).message}`);
+      throw new TokenizerError(`${tokenizerFile}: cannot load the tokenizer: ${(err as Error).message}`);
     }
-    let max = -1;
-    for (const id of this.hf.get_vocab(true).values()) max = Math.max(max, id);
-    this.vocabSize = max + 1;
-    const idOf = (field: 'eos_token' | 'bos_token'): number => {
-      const name = specialContent(tokenizerConfig[field]) ?? '<|endoftext|>';
-      const id = this.hf.token_to_id(name);
-      if (id === undefined) {
-        throw new Error(`${source}: ${field} ${JSON.stringify(name)} is not in the vocabulary`);
-      }
-      return id;
-    };
-    this.eosTokenId = idOf('eos_token');
-    this.bosTokenId = idOf('bos_token');
+    this.vocabSize = tokenizerVocabSize(files.tokenizer, tokenizerFile);
+
+    // 1. Special tokens.
+    const ids = specialTokenIds(
+      config,
+      generation,
+      (t) => this.hf.token_to_id(t),
+      configFile,
+      generationFile,
+    );
+    this.eosTokenIds = ids.eos;
+    this.eosTokenId = ids.eos[0]!;
+    this.bosTokenId = ids.bos ?? this.eosTokenId;
+    this.padTokenId = ids.pad ?? this.eosTokenId;
+
+    // 2. Which special tokens encode adds: the config's flags, else what the post_processor adds to "".
+    const addBos = optionalBool(config, 'add_bos_token', configFile);
+    const addEos = optionalBool(config, 'add_eos_token', configFile);
+    if (addBos && ids.bos === undefined) {
+      throw new TokenizerError(
+        `${configFile}: add_bos_token: true, but no bos_token is set (nor bos_token_id in generation_config.json)`,
+      );
+    }
+    const probe = this.hf.encode('', { add_special_tokens: true }).ids;
+    const postBos = probe.length > 0 && probe[0] === this.bosTokenId;
+    this.addBosToken = addBos ?? postBos;
+    this.addEosToken = addEos ?? (probe.length > (postBos ? 1 : 0) && probe.at(-1) === this.eosTokenId);
+    this.postProcessorAdds = addBos === undefined && addEos === undefined;
+
+    // 3. The chat template: chat_template.jinja, else the config's, else the plain one.
+    const own = files.chatTemplate ?? configChatTemplate(config, configFile);
+    this.hasChatTemplate = own !== undefined;
+    this.templateFromJinja = files.chatTemplate !== undefined;
+    this.templateWhere = this.templateFromJinja
+      ? join(dir, 'chat_template.jinja')
+      : `${configFile}: chat_template${own === undefined ? ' (none: the plain template)' : ''}`;
+    const specials: Record<string, string> = {};
+    for (const key of templateTokens) {
+      const text = specialTokenText(config, key, configFile);
+      if (text) specials[key] = text;
+    }
+    specials['eos_token'] ??= this.hf.id_to_token(this.eosTokenId) ?? '';
+    this.template = new ChatTemplate(own ?? plainChatTemplate, this.templateWhere, specials);
   }
 
-  /** Build from parsed tokenizer.json and tokenizer_config.json objects. */
-  static fromJson(
-    tokenizerJson: unknown,
-    tokenizerConfig: unknown = {},
-    source = 'tokenizer.json',
-  ): Tokenizer {
-    const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-    if (!isObject(tokenizerJson)) throw new Error(`${source}: expected a JSON object`);
-    if (!isObject(tokenizerConfig)) throw new Error(`${source}: tokenizer config is not a JSON object`);
-    return new Tokenizer(tokenizerJson, tokenizerConfig, source);
+  /** Build from parsed files; `dir` names them in error messages. */
+  static fromJson(files: TokenizerFiles, dir = '.'): Tokenizer {
+    return new Tokenizer(files, dir);
   }
 
-  /** Load tokenizer.json (and tokenizer_config.json, if present; GPT-2's eos is the fallback) from `dir`. */
+  /** Load tokenizer.json and, when present, tokenizer_config.json, generation_config.json, chat_template.jinja. */
   static async load(dir: string): Promise<Tokenizer> {
-    const path = join(dir, 'tokenizer.json');
-    const json = await readJson(path);
-    const configPath = join(dir, 'tokenizer_config.json');
-    const config = await readJson(configPath).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return {};
-      throw err;
-    });
-    return Tokenizer.fromJson(json, config, path);
+    const [tokenizer, config, generationConfig, chatTemplate] = await Promise.all([
+      readJsonFile(join(dir, 'tokenizer.json')),
+      readJsonFile(join(dir, 'tokenizer_config.json'), true),
+      readJsonFile(join(dir, 'generation_config.json'), true),
+      readTextFile(join(dir, 'chat_template.jinja'), true),
+    ]);
+    return new Tokenizer({ tokenizer, config, generationConfig, chatTemplate }, dir);
   }
 
   /** Train a GPT-2-style byte-level BPE on text; <|endoftext|> is bos, eos and unk unless specialTokens says. */
   static train(texts: string | readonly string[], options: TokenizerTrainOptions): Tokenizer {
     const { tokenizerJson, tokenizerConfig } = bpeTokenizerFiles(texts, options);
-    return new Tokenizer(tokenizerJson, tokenizerConfig, '<trained>');
+    return new Tokenizer({ tokenizer: tokenizerJson, config: tokenizerConfig }, '<trained>');
   }
 
-  /** Token ids of `text`; no special tokens are added (GPT-2 adds none), but ones written in the text count. */
-  encode(text: string): number[] {
-    return this.hf.encode(text, { add_special_tokens: false }).ids;
+  /**
+   * Token ids of `text`. By default no special tokens are added (special tokens written in the text count);
+   * addSpecialTokens adds what HF's tokenizer(text) adds: bos when addBosToken (Llama), eos when addEosToken.
+   */
+  encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
+    if (options.addSpecialTokens && this.postProcessorAdds) {
+      return this.hf.encode(text, { add_special_tokens: true }).ids;
+    }
+    const ids = this.hf.encode(text, { add_special_tokens: false }).ids;
+    if (!options.addSpecialTokens) return ids;
+    if (this.addBosToken) ids.unshift(this.bosTokenId);
+    if (this.addEosToken) ids.push(this.eosTokenId);
+    return ids;
   }
 
   /** Text of `ids`, exactly: no clean-up of spaces before punctuation (which would break round trips). */
@@ -176,21 +274,47 @@ export class Tokenizer {
     return this.hf.id_to_token(id);
   }
 
-  /** Write tokenizer.json and tokenizer_config.json into `dir` (each file atomically). */
-  async save(dir: string): Promise<void> {
-    await writeFileAtomic(join(dir, 'tokenizer.json'), `${JSON.stringify(this.tokenizerJson)}\n`);
-    await writeFileAtomic(
-      join(dir, 'tokenizer_config.json'),
-      `${JSON.stringify(this.tokenizerConfig, null, 2)}\n`,
+  /** The Jinja chat template in use (the model's, or plainChatTemplate). */
+  get chatTemplate(): string {
+    return this.template.source;
+  }
+
+  /** The conversation as text, as transformers.js's apply_chat_template(messages, { tokenize: false }). */
+  applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
+    return this.template.render(messages, options);
+  }
+
+  /** Token ids of the rendered conversation (no special tokens added: the template writes them, as in HF). */
+  encodeChat(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): number[] {
+    return this.encode(this.applyChatTemplate(messages, options));
+  }
+
+  /** encodeChat's ids and a 0/1 mask over the assistant turns' tokens, for SFT (see assistantTokenMask). */
+  encodeChatWithAssistantMask(
+    messages: readonly ChatMessage[],
+    options: Pick<ChatTemplateOptions, 'variables'> = {},
+  ): MaskedChat {
+    return assistantTokenMask(
+      messages,
+      (m, addGenerationPrompt) => this.template.render(m, { ...options, addGenerationPrompt }),
+      (text) => this.encode(text),
+      this.eosTokenIds,
+      this.templateWhere,
     );
   }
-}
 
-async function readJson(path: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${path}: invalid JSON (${(err as Error).message})`);
+  /**
+   * Write tokenizer.json and tokenizer_config.json into `dir` (each file atomically). The config gets the
+   * template in use as chat_template and its eos_token, when it lacks them, so every engine renders the same
+   * prompts (the plain template for models that ship none; a chat_template.jinja moves into the config).
+   */
+  async save(dir: string): Promise<void> {
+    const config: Json = { ...this.config };
+    if (this.templateFromJinja || !Array.isArray(config['chat_template'])) {
+      config['chat_template'] = this.chatTemplate;
+    }
+    config['eos_token'] ??= this.hf.id_to_token(this.eosTokenId);
+    await writeFileAtomic(join(dir, 'tokenizer.json'), `${JSON.stringify(this.tokenizerJson)}\n`);
+    await writeFileAtomic(join(dir, 'tokenizer_config.json'), `${JSON.stringify(config, null, 2)}\n`);
   }
 }
