@@ -6,6 +6,8 @@ import {
   gae,
   groupNormAdvantages,
   klEstimate,
+  overlongPenalty,
+  reinforcePlusPlusAdvantages,
   rewardsToGo,
   rlooAdvantages,
   tokenRewards,
@@ -64,6 +66,23 @@ export function computeAdvantages(cfg: PPOConfig, x: AdvantageInputs): Advantage
     return { advantages, returns, kl, nonScoreReward };
   }
 
+  if (cfg.algorithm === 'reinforce++' || cfg.algorithm === 'reinforce++-baseline') {
+    // OpenRLHF's REINFORCE++: KL in the per-token reward, rewards-to-go, normalised over the batch's tokens.
+    const a = reinforcePlusPlusAdvantages({
+      scores: x.scores,
+      logp: lens.map((n, b) => row(x.logp, b, N, n)),
+      refLogp: lens.map((n, b) => row(x.refLogp, b, N, n)),
+      klCoef: x.klCoef,
+      kind: cfg.klEstimator,
+      gamma: cfg.gamma,
+      ...(cfg.algorithm === 'reinforce++-baseline' ? { baselineGroupSize: cfg.groupSize } : {}),
+    });
+    a.forEach((r, b) => {
+      advantages.set(r, b * N);
+    });
+    return { advantages, returns, kl, nonScoreReward };
+  }
+
   const rewards = Array.from({ length: B }, (_, b) =>
     tokenRewards({
       score: x.scores[b]!,
@@ -106,9 +125,25 @@ export function computeAdvantages(cfg: PPOConfig, x: AdvantageInputs): Advantage
   return { advantages, returns, kl, nonScoreReward };
 }
 
-/** Score post-processing: missing-EOS penalty, clipping and optional whitening (in that order). */
-export function shapeScores(cfg: PPOConfig, raw: number[], endedWithEos: boolean[]): number[] {
+/**
+ * Score post-processing: missing-EOS penalty, DAPO's overlong penalty (on the response lengths), clipping and
+ * optional whitening (in that order).
+ */
+export function shapeScores(
+  cfg: PPOConfig,
+  raw: number[],
+  endedWithEos: boolean[],
+  lengths: number[],
+): number[] {
   let s = raw.map((v, i) => (endedWithEos[i] ? v : v - cfg.missingEosPenalty));
+  if (cfg.overlongBuffer > 0) {
+    const pen = overlongPenalty(lengths, {
+      maxLength: cfg.maxNewTokens,
+      buffer: cfg.overlongBuffer,
+      factor: cfg.overlongPenalty,
+    });
+    s = s.map((v, i) => v + pen[i]!);
+  }
   if (cfg.rewardClip > 0) s = s.map((v) => Math.max(-cfg.rewardClip, Math.min(cfg.rewardClip, v)));
   if (cfg.whitenRewards && s.length > 1) s = Array.from(whiten(s, { shiftMean: false }));
   return s;

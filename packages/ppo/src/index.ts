@@ -1,4 +1,5 @@
-// @rlhfkit/ppo: RL fine-tuning of a token policy against a scorer (PPO, REINFORCE, RLOO, GRPO).
+// @rlhfkit/ppo: RL fine-tuning of a token policy against a scorer (PPO, REINFORCE, RLOO, GRPO and its variants,
+// REINFORCE++).
 // This file is the package's whole public API.
 export { type AdvantageInputs, type Advantages, computeAdvantages, shapeScores } from './advantages.js';
 export {

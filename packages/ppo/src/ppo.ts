@@ -25,6 +25,7 @@ import {
   saveCheckpoint,
 } from '@rlhfkit/model';
 import { computeAdvantages, shapeScores } from './advantages.js';
+import { collectRollout } from './collect.js';
 import type { PPOConfig } from './config.js';
 import { layoutRollout, rolloutStats } from './rollout.js';
 import type { Scorer } from './scorer.js';
@@ -132,32 +133,29 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
     }
     syncPolicy();
     const iterRng = rng.fork();
-    // 1. Sample prompts (each repeated groupSize times, consecutively).
-    const picked = Array.from({ length: cfg.promptsPerIteration }, () => iterRng.int(job.prompts.length));
-    const rows = picked.flatMap((i) => Array<number>(k).fill(i));
-    const rowPrompts = rows.map((i) => promptTokens[i]!);
-    // 2. Generate.
-    let t0 = Date.now();
-    const gen = await policy.generateWithLogProbs(rowPrompts, {
-      maxNewTokens: N,
-      temperature: cfg.temperature,
-      topK: cfg.topK,
-      topP: cfg.topP,
-      eosTokenId: eos,
-      seed: iterRng.int(2 ** 31),
-    });
-    const generateS = (Date.now() - t0) / 1000;
-    // 3. Score.
-    t0 = Date.now();
-    const ended = gen.tokens.map((t) => t.at(-1) === eos);
-    const completions = gen.tokens.map((t) => tok.decode(t.filter((x) => x !== eos)));
-    const texts = rows.map((i) => job.prompts[i]!);
-    const raw = await job.scorer.score(texts, completions);
-    const scores = shapeScores(cfg, raw, ended);
-    const scoreS = (Date.now() - t0) / 1000;
+    // 1-3. Sample prompts, generate, score (with dynamic sampling, over several rounds).
+    const got = await collectRollout(
+      { cfg, policy, tok, prompts: job.prompts, promptTokens, scorer: job.scorer },
+      iterRng,
+    );
+    const { raw, completions, generateS, scoreS } = got;
+    const texts = got.rows.map((i) => job.prompts[i]!);
+    const ended = got.tokens.map((t) => t.at(-1) === eos);
+    const scores = shapeScores(
+      cfg,
+      raw,
+      ended,
+      got.tokens.map((t) => t.length),
+    );
     // 4. logp_old, values and logp_ref.
-    t0 = Date.now();
-    const layout = layoutRollout(rowPrompts, gen.tokens, eos, P, N);
+    const t0 = Date.now();
+    const layout = layoutRollout(
+      got.rows.map((i) => promptTokens[i]!),
+      got.tokens,
+      eos,
+      P,
+      N,
+    );
     const critic = cfg.algorithm === 'ppo';
     const stats = await rolloutStats(policy, reference, layout, cfg.temperature, critic);
     // 5. Rewards with the KL penalty, advantages, returns.
@@ -173,10 +171,19 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
     });
     // 6. PPO epochs over minibatches, in one run.
     const oldValues = stats.values ?? new Float32Array(layout.B * N);
+    const respMask = layout.respMask.map((v, i) => (got.filler[Math.floor(i / N)] ? 0 : v));
     const m = await updater.run(
       stackMinibatches(
         cfg,
-        { layout, oldLogp: stats.logp, advantages: adv.advantages, returns: adv.returns, oldValues },
+        {
+          layout,
+          respMask,
+          oldLogp: stats.logp,
+          refLogp: stats.refLogp,
+          advantages: adv.advantages,
+          returns: adv.returns,
+          oldValues,
+        },
         iterRng,
       ),
     );
@@ -205,6 +212,8 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
       'timing/train_s': trainS,
       'perf/tokens_per_s': (tokens + layout.B * P) / (generateS + scoreS + trainS),
     };
+    if (k > 1) metrics['frac_reward_zero_std'] = got.fracZeroStd;
+    if (cfg.dynamicSampling) metrics['num_gen_batches'] = got.rounds;
     for (const [name, values] of Object.entries(m)) if (name.includes('/')) metrics[name] = mean(values);
     history.push(metrics);
     log?.append('metrics.jsonl', { step: iteration, ...metrics });

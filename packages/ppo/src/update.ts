@@ -2,7 +2,7 @@
  * Step 6 of the loop: the compiled update. All PPO epochs × minibatches of one iteration run as one Trainer
  * call (an ONNX Loop over stacked minibatches), so a rollout is trained in a single session.run.
  */
-import { aggregate, maskedMean, ppoClipLoss, reinforceLoss, valueLoss } from '@rlhfkit/core';
+import { aggregate, maskedMean, policyLossAgg, ppoClipLoss, reinforceLoss, valueLoss } from '@rlhfkit/core';
 import { add, exp, mul, type Rng, sub, type Tensor, Trainer } from '@rlhfkit/engine';
 import { type CausalLM, paramShapes } from '@rlhfkit/model';
 import type { PPOConfig } from './config.js';
@@ -43,14 +43,18 @@ export function createUpdater(
         advantages: { shape: [Bm, N] },
         returns: { shape: [Bm, N] },
         oldValues: { shape: [Bm, N] },
+        refLogp: { shape: [Bm, N] },
+        tokenCount: { shape: [] },
       },
       loss: (p, b) => {
         const out = policyForward(p, c, b, P, N, cfg.temperature);
         const m = b['respMask']!;
         const metrics: Record<string, Tensor> = {};
+        // The policy loss's normaliser (TRL's loss_type; core/agg.ts): dapo divides by the rollout's tokens.
+        const agg = { agg: policyLossAgg[cfg.lossType], tokenCount: b['tokenCount']! };
         let loss: Tensor;
         if (cfg.algorithm === 'reinforce') {
-          loss = reinforceLoss({ logp: out.logp, advantages: b['advantages']!, mask: m });
+          loss = reinforceLoss({ logp: out.logp, advantages: b['advantages']!, mask: m, ...agg });
         } else {
           const pg = ppoClipLoss({
             logp: out.logp,
@@ -58,10 +62,16 @@ export function createUpdater(
             advantages: b['advantages']!,
             mask: m,
             clip: cfg.clip,
+            ...(cfg.clipLow === undefined ? {} : { clipLow: cfg.clipLow }),
+            ...(cfg.clipHigh === undefined ? {} : { clipHigh: cfg.clipHigh }),
+            importanceSampling: cfg.importanceSampling,
+            ...(cfg.klLossCoef > 0 ? { refLogp: b['refLogp']!, klCoef: cfg.klLossCoef } : {}),
+            ...agg,
           });
           loss = pg.loss;
           metrics['policy/approxkl_avg'] = pg.approxKl;
           metrics['policy/clipfrac_avg'] = pg.clipFrac;
+          if (cfg.klLossCoef > 0) metrics['loss/kl_avg'] = pg.kl;
         }
         metrics['loss/policy_avg'] = loss;
         const ratio = exp(sub(out.logp, b['oldLogp']!));
@@ -105,7 +115,10 @@ export function createUpdater(
 
 export interface UpdateData {
   layout: RolloutLayout;
+  /** (B, N) the tokens that train: the layout's response mask, less any rows dynamic sampling masked out. */
+  respMask: Float32Array;
   oldLogp: Float32Array;
+  refLogp: Float32Array;
   advantages: Float32Array;
   returns: Float32Array;
   oldValues: Float32Array;
@@ -131,12 +144,15 @@ export function stackMinibatches(
   };
   const f32 = (n: number) => new Float32Array(n);
   const f64 = (n: number) => new Float64Array(n);
+  const tokens = d.respMask.reduce((s, v) => s + v, 0); // the active tokens of the whole rollout (dapo)
   return {
     ids: take(d.layout.ids, T, f64),
     positions: take(d.layout.positions, T, f64),
     mask: take(d.layout.mask, T, f32),
-    respMask: take(d.layout.respMask, N, f32),
+    respMask: take(d.respMask, N, f32),
     oldLogp: take(d.oldLogp, N, f32),
+    refLogp: take(d.refLogp, N, f32),
+    tokenCount: { data: new Float32Array(order.length / cfg.minibatchSize).fill(tokens) },
     advantages: take(d.advantages, N, f32),
     returns: take(d.returns, N, f32),
     oldValues: take(d.oldValues, N, f32),
