@@ -30,6 +30,7 @@ import type { PPOConfig } from './config.js';
 import { layoutRollout, rolloutStats } from './rollout.js';
 import type { Scorer } from './scorer.js';
 import { createUpdater, stackMinibatches, valueHeadShapes } from './update.js';
+import { watchMetrics } from './watch.js';
 
 export interface PPOJob {
   config: PPOConfig;
@@ -212,6 +213,16 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
       'timing/train_s': trainS,
       'perf/tokens_per_s': (tokens + layout.B * P) / (generateS + scoreS + trainS),
     };
+    Object.assign(
+      metrics,
+      watchMetrics({
+        tokens: got.tokens,
+        eosTokenId: eos,
+        klPerRow: adv.kl,
+        scores: raw,
+        range: job.scorer.range,
+      }),
+    );
     if (k > 1) metrics['frac_reward_zero_std'] = got.fracZeroStd;
     if (cfg.dynamicSampling) metrics['num_gen_batches'] = got.rounds;
     for (const [name, values] of Object.entries(m)) if (name.includes('/')) metrics[name] = mean(values);

@@ -3,6 +3,8 @@ import type { RewardModel } from '@rlhfkit/reward-model';
 
 export interface Scorer {
   score(prompts: readonly string[], completions: readonly string[]): Promise<number[]>;
+  /** The scores a reward model gave its held-out pairs; scores outside it are logged (watch.ts). */
+  range?: { min: number; max: number };
 }
 
 /** A trained reward model as a scorer (prompt and completion joined as one text, as it was trained). */
@@ -13,6 +15,7 @@ export function rewardModelScorer(rm: RewardModel, batchSize = 16): Scorer {
         prompts.map((p, i) => ({ prompt: p, completion: completions[i]! })),
         batchSize,
       ),
+    ...(rm.scoreRange ? { range: { min: rm.scoreRange.min, max: rm.scoreRange.max } } : {}),
   };
 }
 

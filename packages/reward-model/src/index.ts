@@ -10,7 +10,14 @@ export {
   writePreferences,
 } from './data.js';
 export { type BradleyTerryArgs, bradleyTerryLoss } from './loss.js';
-export { encodeItem, initScoreHead, RewardModel, type ScoreItem, scoresAt } from './model.js';
+export {
+  encodeItem,
+  initScoreHead,
+  RewardModel,
+  type ScoreItem,
+  type ScoreRange,
+  scoresAt,
+} from './model.js';
 export {
   evaluateRewardModel,
   preferenceMetrics,

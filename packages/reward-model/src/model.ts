@@ -2,6 +2,8 @@
  * The reward model: the GPT backbone with a scalar score head read at the last non-pad token
  * (rlhf-conventions.md: "The score is read at the last non-pad token").
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   constant,
   gatherElements,
@@ -23,7 +25,10 @@ import {
   paramShapes,
   scalarHead,
   type Tokenizer,
+  writeFileAtomic,
 } from '@rlhfkit/model';
+
+const SCORE_RANGE = 'score_range.json';
 
 export type ScoreItem = string | { prompt: string; completion: string };
 
@@ -58,7 +63,18 @@ export function encodeItem(tok: Tokenizer, item: ScoreItem): number[] {
   return tok.encode(text);
 }
 
+/** The scores a reward model gave its held-out pairs (score_range.json): beyond them it extrapolates. */
+export interface ScoreRange {
+  min: number;
+  max: number;
+  /** Held-out pairs scored (2 scores each). */
+  pairs: number;
+}
+
 export class RewardModel {
+  /** Set by training when it had held-out pairs; read back by load. */
+  scoreRange: ScoreRange | null = null;
+
   constructor(
     readonly lm: CausalLM,
     readonly tokenizer: Tokenizer,
@@ -74,11 +90,16 @@ export class RewardModel {
     if (!lm.tokenizer) throw new Error(`${dir}: a reward model directory needs tokenizer.json`);
     if (!lm.heads['score_head.weight'])
       throw new Error(`${dir}: no score head in heads.safetensors (train it with rlhf train-rm)`);
-    return new RewardModel(lm, lm.tokenizer);
+    const rm = new RewardModel(lm, lm.tokenizer);
+    const range = await readFile(join(dir, SCORE_RANGE), 'utf8').catch(() => null);
+    if (range !== null) rm.scoreRange = JSON.parse(range) as ScoreRange;
+    return rm;
   }
 
-  save(dir: string): Promise<void> {
-    return this.lm.save(dir);
+  async save(dir: string): Promise<void> {
+    await this.lm.save(dir);
+    if (this.scoreRange)
+      await writeFileAtomic(join(dir, SCORE_RANGE), `${JSON.stringify(this.scoreRange)}\n`);
   }
 
   /** Score items in batches of batchSize; returns one score per item, in order. */

@@ -57,6 +57,11 @@ describe('reward model training', () => {
     const a = await res.rm.score(items);
     const b = await loaded.score(items);
     for (const [i, v] of a.entries()) expect(b[i]).toBeCloseTo(v, 5);
+    // The held-out score range is recorded beside the model (RL reads it to spot scores past it).
+    expect(loaded.scoreRange).toEqual({ min: res.eval!.min_score, max: res.eval!.max_score, pairs: 128 });
+    const held = await loaded.score(heldOut.flatMap((r) => [r.prompt + r.chosen, r.prompt + r.rejected]));
+    expect(Math.min(...held)).toBeCloseTo(loaded.scoreRange!.min, 4);
+    expect(Math.max(...held)).toBeCloseTo(loaded.scoreRange!.max, 4);
     // Scores order texts by the rule.
     const [hi, lo] = await loaded.score([
       ' good great happy kind warm bright the sea ship man',

@@ -52,6 +52,9 @@ export interface RewardEval {
   accuracy: number;
   margin: number;
   mean_reward: number;
+  /** The lowest and highest score given (evaluateRewardModel; recorded as the model's score_range.json). */
+  min_score?: number;
+  max_score?: number;
 }
 
 export interface RewardTrainOptions {
@@ -103,11 +106,16 @@ export async function evaluateRewardModel(
   const enc = records.map((r) => encode(rm.tokenizer, r, rm.maxLength));
   const c = await rm.scoreTokens(enc.map((e) => e.chosen));
   const r = await rm.scoreTokens(enc.map((e) => e.rejected));
-  return preferenceMetrics(
-    c,
-    r,
-    enc.map((e) => e.margin),
-  );
+  const all = [...c, ...r];
+  return {
+    ...preferenceMetrics(
+      c,
+      r,
+      enc.map((e) => e.margin),
+    ),
+    min_score: Math.min(...all),
+    max_score: Math.max(...all),
+  };
 }
 
 export async function trainRewardModel(
@@ -253,6 +261,10 @@ export async function trainRewardModel(
   await checkpoint();
   sync();
   const rm = new RewardModel(lm, tok, T);
+  // The range of its held-out scores: what RL reads to tell when the policy pushes the RM past what it saw.
+  if (evalResult?.min_score !== undefined && evalResult.max_score !== undefined && o.evalRecords) {
+    rm.scoreRange = { min: evalResult.min_score, max: evalResult.max_score, pairs: o.evalRecords.length };
+  }
   if (o.runDir && !stopped) await rm.save(join(o.runDir, 'model'));
   return { rm, eval: evalResult, stopped };
 }
