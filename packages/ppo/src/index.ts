@@ -11,6 +11,12 @@ export {
   ppoConfigSchema,
   ppoDefaults,
 } from './config.js';
+export {
+  type HackingFlag,
+  type HackingThresholds,
+  hackingDefaults,
+  hackingFlags,
+} from './hacking.js';
 export { type PPOJob, type PPOResult, runPPO } from './ppo.js';
 export { layoutRollout, type RolloutLayout, rolloutStats } from './rollout.js';
 export { rewardModelScorer, ruleScorer, type Scorer } from './scorer.js';
