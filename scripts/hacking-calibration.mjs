@@ -72,7 +72,9 @@ for (const name of names) {
     prompts,
   });
   // Gold score of the final policy on held-out prompts (the demo's hidden rater), 2 samples each.
-  const evalPrompts = new Rng(seed + 1).shuffle(data.sentencePrompts(corpus.heldOut, p.pairs.promptWords)).slice(0, 32);
+  const evalPrompts = new Rng(seed + 1)
+    .shuffle(data.sentencePrompts(corpus.heldOut, p.pairs.promptWords))
+    .slice(0, 32);
   const tok = res.policy.tokenizer;
   const gen = await res.policy.generate(
     evalPrompts.flatMap((q) => [tok.encode(q), tok.encode(q)]),
@@ -93,6 +95,11 @@ for (const name of names) {
       `kl/token ${last['objective/kl_per_token'].toFixed(3)} out-of-range ${last['rm/out_of_range_frac'].toFixed(2)} ` +
       `flags ${flags.length ? `from iteration ${flags[0].step}` : 'none'}`,
   );
-  console.log(`  ${texts.slice(0, 3).map((t) => JSON.stringify(t)).join('  ')}`);
+  console.log(
+    `  ${texts
+      .slice(0, 3)
+      .map((t) => JSON.stringify(t))
+      .join('  ')}`,
+  );
 }
 if (values.out) writeFileSync(values.out, `${JSON.stringify(out, null, 1)}\n`);
