@@ -1,6 +1,7 @@
 // The GRPO family and REINFORCE++ wired into the loop: each setting, on a tiny model, moves its own metric.
 import { Rng } from '@rlhfkit/engine';
-import { CausalLM, gptConfig, initParams, type Sample, Tokenizer } from '@rlhfkit/model';
+import type { Sample } from '@rlhfkit/io';
+import { CausalLM, gptConfig, initParams, Tokenizer } from '@rlhfkit/model';
 import { describe, expect, it } from 'vitest';
 import { pickGroups } from './collect.js';
 import { type PPOConfig, ppoConfig } from './config.js';

@@ -14,6 +14,7 @@ import {
   reshape,
   type Tensor,
 } from '@rlhfkit/engine';
+import { writeFileAtomic } from '@rlhfkit/io';
 import {
   type CausalLM,
   forwardHidden,
@@ -25,7 +26,6 @@ import {
   paramShapes,
   scalarHead,
   type Tokenizer,
-  writeFileAtomic,
 } from '@rlhfkit/model';
 
 const SCORE_RANGE = 'score_range.json';
