@@ -1,8 +1,8 @@
 // The GRPO family and REINFORCE++ wired into the loop: each setting, on a tiny model, moves its own metric.
 import { Rng } from '@rlhfkit/engine';
 import type { Sample } from '@rlhfkit/io';
-import { CausalLM, gptConfig, initParams, Tokenizer } from '@rlhfkit/model';
 import { describe, expect, it } from 'vitest';
+import { countA, first, last, policy, prompts, scorer, base as toy } from '../test/toy.js';
 import { pickGroups } from './collect.js';
 import { type PPOConfig, ppoConfig } from './config.js';
 import { runPPO } from './ppo.js';
@@ -10,37 +10,7 @@ import { layoutRollout } from './rollout.js';
 import { ruleScorer } from './scorer.js';
 import { stackMinibatches } from './update.js';
 
-const text = 'the cat sat on the mat. a dog ran in the fog. we see the sea and the sun. '.repeat(30);
-const tok = Tokenizer.train(text, { vocabSize: 300 });
-const config = gptConfig({
-  nLayer: 2,
-  nHead: 2,
-  nEmbd: 32,
-  vocabSize: tok.vocabSize,
-  nPositions: 32,
-  bosTokenId: tok.bosTokenId,
-  eosTokenId: tok.eosTokenId,
-});
-const prompts = ['the cat', 'a dog', 'we see', 'the sun', 'on the', 'ran in'];
-const countA = (c: string) => [...c].filter((ch) => ch === 'a').length;
-const scorer = ruleScorer((_p, c) => countA(c));
-const policy = () => new CausalLM(config, initParams(config, 5), {}, {}, tok);
-const base: Partial<PPOConfig> = {
-  algorithm: 'grpo',
-  iterations: 16,
-  promptsPerIteration: 4,
-  groupSize: 4,
-  minibatchSize: 8,
-  ppoEpochs: 4,
-  maxNewTokens: 8,
-  lr: 1e-2,
-  klCoef: 0.2,
-  checkpointEvery: 0,
-};
-const first = (h: Record<string, number>[], k: string, n = 3) =>
-  h.slice(0, n).reduce((s, m) => s + m[k]!, 0) / n;
-const last = (h: Record<string, number>[], k: string, n = 3) =>
-  h.slice(-n).reduce((s, m) => s + m[k]!, 0) / n;
+const grpo: Partial<PPOConfig> = { ...toy, algorithm: 'grpo' };
 
 describe('the GRPO family and REINFORCE++ on a toy task', () => {
   const cases: [string, Partial<PPOConfig>][] = [
@@ -53,7 +23,7 @@ describe('the GRPO family and REINFORCE++ on a toy task', () => {
   for (const [name, extra] of cases) {
     it(`raises the mean score by ≥ 2 in 16 iterations with ${name}`, async () => {
       const res = await runPPO({
-        config: ppoConfig({ ...base, ...extra }),
+        config: ppoConfig({ ...grpo, ...extra }),
         policy: policy(),
         scorer,
         prompts,
@@ -66,7 +36,7 @@ describe('the GRPO family and REINFORCE++ on a toy task', () => {
 
   it('keeps the policy closer to the reference with KL as a loss term', async () => {
     const run = (klLossCoef: number) =>
-      runPPO({ config: ppoConfig({ ...base, klCoef: 0, klLossCoef }), policy: policy(), scorer, prompts });
+      runPPO({ config: ppoConfig({ ...grpo, klCoef: 0, klLossCoef }), policy: policy(), scorer, prompts });
     const [free, held] = [await run(0), await run(2)];
     expect(held.history[0]!['loss/kl_avg']).toBeGreaterThanOrEqual(0);
     expect(free.history[0]!['loss/kl_avg']).toBeUndefined();
@@ -79,7 +49,7 @@ describe('the GRPO family and REINFORCE++ on a toy task', () => {
     const spready = ruleScorer((p, c) => (flat.has(p) ? 1 : countA(c) + 0.01 * c.length));
     const seen: Sample[] = [];
     const res = await runPPO({
-      config: ppoConfig({ ...base, iterations: 6, dynamicSampling: true, samplesPerIteration: 16 }),
+      config: ppoConfig({ ...grpo, iterations: 6, dynamicSampling: true, samplesPerIteration: 16 }),
       policy: policy(),
       scorer: spready,
       prompts,
@@ -100,7 +70,7 @@ describe('the GRPO family and REINFORCE++ on a toy task', () => {
     const long = ruleScorer((_p, c) => countA(c) + 0.1 * c.length);
     const run = (overlongBuffer: number) =>
       runPPO({
-        config: ppoConfig({ ...base, iterations: 12, overlongBuffer, overlongPenalty: 8 }),
+        config: ppoConfig({ ...grpo, iterations: 12, overlongBuffer, overlongPenalty: 8 }),
         policy: policy(),
         scorer: long,
         prompts,
@@ -118,7 +88,7 @@ describe('dynamic sampling and the update batch', () => {
   });
 
   it("gives every minibatch the rollout's active-token count (dapo) and the masked response tokens", () => {
-    const cfg = ppoConfig({ ...base, promptsPerIteration: 1, groupSize: 4, minibatchSize: 2, ppoEpochs: 2 });
+    const cfg = ppoConfig({ ...grpo, promptsPerIteration: 1, groupSize: 4, minibatchSize: 2, ppoEpochs: 2 });
     const layout = layoutRollout([[1], [1], [1], [1]], [[5, 6], [5], [7, 7, 7], [8]], 0, 2, 3);
     const respMask = layout.respMask.map((v, i) => (i >= 9 ? 0 : v)); // row 3 masked out: 2 + 1 + 3 tokens
     const z = new Float32Array(12);

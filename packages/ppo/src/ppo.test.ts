@@ -2,44 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobSwitch } from '@rlhfkit/io';
-import { CausalLM, gptConfig, initParams, Tokenizer } from '@rlhfkit/model';
 import { describe, expect, it } from 'vitest';
-import { type PPOConfig, ppoConfig } from './config.js';
+import { base, first, last, policy, prompts, scorer } from '../test/toy.js';
+import { ppoConfig } from './config.js';
 import { runPPO } from './ppo.js';
-import { ruleScorer } from './scorer.js';
-
-const text = 'the cat sat on the mat. a dog ran in the fog. we see the sea and the sun. '.repeat(30);
-const tok = Tokenizer.train(text, { vocabSize: 300 });
-const config = gptConfig({
-  nLayer: 2,
-  nHead: 2,
-  nEmbd: 32,
-  vocabSize: tok.vocabSize,
-  nPositions: 32,
-  bosTokenId: tok.bosTokenId,
-  eosTokenId: tok.eosTokenId,
-});
-const prompts = ['the cat', 'a dog', 'we see', 'the sun', 'on the', 'ran in'];
-/** Toy reward: the number of letters 'a' in the completion (about 0.3 at the start, 8 at most here). */
-const scorer = ruleScorer((_p, c) => [...c].filter((ch) => ch === 'a').length);
-
-const policy = () => new CausalLM(config, initParams(config, 5), {}, {}, tok);
-const base: Partial<PPOConfig> = {
-  iterations: 16,
-  promptsPerIteration: 4,
-  groupSize: 4,
-  minibatchSize: 8,
-  ppoEpochs: 4,
-  maxNewTokens: 8,
-  lr: 1e-2,
-  klCoef: 0.2,
-  checkpointEvery: 0,
-};
-
-const first = (h: Record<string, number>[], k: string, n = 3) =>
-  h.slice(0, n).reduce((s, m) => s + m[k]!, 0) / n;
-const last = (h: Record<string, number>[], k: string, n = 3) =>
-  h.slice(-n).reduce((s, m) => s + m[k]!, 0) / n;
 
 describe('runPPO on a toy task', () => {
   for (const algorithm of ['ppo', 'rloo', 'grpo'] as const) {
