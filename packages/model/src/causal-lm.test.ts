@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { referenceLogits } from '../test/reference-gpt.js';
 import { CausalLM } from './causal-lm.js';
 import { gptConfig } from './config.js';
-import { initParams } from './gpt.js';
+import { initParams } from './forward.js';
 
 const config = gptConfig({
   nLayer: 2,

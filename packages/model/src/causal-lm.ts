@@ -1,17 +1,18 @@
 import { type InputSpec, Program, Rng, type RuntimeOptions } from '@rlhfkit/engine';
 import { bucket, padLeft, padRight } from './batch.js';
 import { loadModelDir, type NamedTensors, saveModelDir } from './checkpoint-io.js';
-import type { GPTConfig } from './config.js';
+import type { ModelConfig } from './config.js';
+import type { HostParams } from './decoder.js';
+import { forwardHidden, lmLogits } from './forward.js';
 import { compileGenerate } from './generate.js';
-import { forwardHidden, type HostParams, lmLogits } from './gpt.js';
 import { headShapes, paramShapes } from './param-shapes.js';
 import { type SamplingConfig, samplingDefaults } from './sampling.js';
 import type { Tokenizer } from './tokenizer.js';
 
 export interface GenerateOptions extends Partial<SamplingConfig> {
   maxNewTokens: number;
-  /** Stop a row at this token (default: the config's eosTokenId). */
-  eosTokenId?: number;
+  /** Stop a row at this token, or at any of these (default: the config's eosTokenIds). */
+  eosTokenId?: number | readonly number[];
   /** Seed for the sampling uniforms; the same seed gives the same tokens. */
   seed?: number;
 }
@@ -24,14 +25,15 @@ export interface Generation {
 }
 
 /**
- * A GPT-2 causal language model held on the host, run through compiled ONNX programs (one per shape).
- * `params` holds the backbone under HF GPT-2 names; `heads` the value and score heads.
+ * A causal language model of any family held on the host, run through compiled ONNX programs (one per shape).
+ * `params` holds the backbone under HF names (param-shapes.ts); `heads` the value head and, for a reward model,
+ * the score head (score.weight).
  */
 export class CausalLM {
   private readonly programs = new Map<string, Program>();
 
   constructor(
-    readonly config: GPTConfig,
+    readonly config: ModelConfig,
     public params: HostParams,
     public heads: HostParams = {},
     readonly runtime: RuntimeOptions = {},
@@ -82,7 +84,7 @@ export class CausalLM {
             positions: x['positions']!,
             mask: x['mask']!,
           });
-          return { logits: lmLogits(hidden, p) };
+          return { logits: lmLogits(hidden, p, c) };
         },
         this.runtime,
       );
@@ -113,15 +115,18 @@ export class CausalLM {
       throw new Error(`generate: maxNewTokens must be a positive integer, got ${N}`);
     if (!(s.topP > 0 && s.topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${s.topP}`);
     if (!(s.temperature >= 0)) throw new Error(`generate: temperature must be ≥ 0, got ${s.temperature}`);
-    const eos = opts.eosTokenId ?? c.eosTokenId;
+    const eosIds = opts.eosTokenId ?? c.eosTokenIds;
+    const stops = typeof eosIds === 'number' ? [eosIds] : [...eosIds];
+    if (stops.length === 0) throw new Error('generate: eosTokenId is an empty list');
+    const eos = stops[0]!;
     const longest = Math.max(...prompts.map((p) => p.length));
     const P = Math.min(bucket(longest), c.nPositions - N);
     this.checkLength(longest + N);
     const batch = padLeft(prompts, eos, Math.max(P, longest));
     const B = batch.batch;
-    const key = `gen:${B}:${batch.length}:${N}:${s.temperature}:${s.topK}:${s.topP}:${eos}`;
+    const key = `gen:${B}:${batch.length}:${N}:${s.temperature}:${s.topK}:${s.topP}:${stops}`;
     const prog = this.program(key, () =>
-      compileGenerate(c, { batch: B, promptLen: batch.length, maxNewTokens: N }, s, eos, this.runtime),
+      compileGenerate(c, { batch: B, promptLen: batch.length, maxNewTokens: N }, s, stops, this.runtime),
     );
     const rng = new Rng(opts.seed ?? 0);
     const uniforms = Float32Array.from({ length: N * B }, () => rng.next());
@@ -141,7 +146,7 @@ export class CausalLM {
       for (let i = 0; i < N; i++) {
         t.push(Number(toks[b * N + i]));
         l.push(lps[b * N + i]!);
-        if (t[i] === eos) break;
+        if (stops.includes(t[i]!)) break;
       }
       res.tokens.push(t);
       res.logprobs.push(l);
@@ -149,7 +154,10 @@ export class CausalLM {
     return res;
   }
 
-  /** Write an HF GPT-2 model directory (config.json, model.safetensors, heads, tokenizer), atomically. */
+  /**
+   * Write an HF model directory (config.json, model.safetensors, heads, tokenizer), atomically: an
+   * XForCausalLM, or an XForSequenceClassification when the heads hold a score.
+   */
   async save(dir: string): Promise<void> {
     const shapes = { ...paramShapes(this.config), ...headShapes(this.config) };
     const named = (h: HostParams): NamedTensors =>
@@ -177,7 +185,7 @@ export class CausalLM {
   }
 }
 
-/** Load a GPT-2 model directory: ours, or an HF one written by another program ("transformer." prefix ok). */
+/** Load an HF model directory of any family: ours, or one written by transformers / TRL / another program. */
 export async function loadCausalLM(dir: string, runtime: RuntimeOptions = {}): Promise<CausalLM> {
   const m = await loadModelDir(dir);
   const flat = (n: NamedTensors) => Object.fromEntries(Object.entries(n).map(([k, v]) => [k, v.data]));

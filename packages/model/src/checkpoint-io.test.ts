@@ -69,7 +69,9 @@ describe('model directory', () => {
     expect((await readSafetensors(join(dir, 'model.safetensors'))).metadata).toEqual({ format: 'pt' });
 
     const loaded = await loadModelDir(dir);
-    expect(loaded.config).toEqual(config);
+    const { hf: files, ...read } = loaded.config;
+    expect(read).toEqual(config);
+    expect(files?.config).toEqual(hf);
     expect(loaded.params).toEqual(params);
     expect(loaded.heads).toEqual(heads);
     expect(loaded.tokenizer?.encode('hello world')).toEqual(tokenizer.encode('hello world'));
@@ -118,6 +120,28 @@ describe('model directory', () => {
     expect((await loadModelDir(dir)).params).toEqual(params);
   });
 
+  it('saves a model with a score head as GPT2ForSequenceClassification, and loads it back', async () => {
+    const dir = join(tmp(), 'rm');
+    const params = randomParams();
+    const score = { shape: [1, 8], data: Float32Array.from([1, -2, 3, -4, 5, -6, 7, -8]) };
+    await saveModelDir(dir, { config, params, heads: { ...heads, 'score.weight': score } });
+    const hf = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(hf).toMatchObject({
+      architectures: ['GPT2ForSequenceClassification'],
+      num_labels: 1,
+      id2label: { 0: 'LABEL_0' },
+      pad_token_id: 299,
+    });
+    const { tensors } = await readSafetensors(join(dir, 'model.safetensors'));
+    expect(tensors.get('score.weight')?.shape).toEqual([1, 8]);
+    expect(tensors.has('transformer.wte.weight')).toBe(true); // HF's GPT2ForSequenceClassification names
+    expect([...tensors.keys()].every((k) => k === 'score.weight' || k.startsWith('transformer.'))).toBe(true);
+    const loaded = await loadModelDir(dir);
+    expect(loaded.config.task).toBe('sequence-classification');
+    expect(loaded.params).toEqual(params);
+    expect(loaded.heads).toEqual({ ...heads, 'score.weight': score });
+  });
+
   describe('rejects a checkpoint that does not fit its config, naming the file and the tensors', () => {
     async function saved(): Promise<{ dir: string; file: string }> {
       const dir = join(tmp(), 'model');
@@ -135,7 +159,7 @@ describe('model directory', () => {
       });
       await expect(loadModelDir(dir)).rejects.toThrow(CheckpointError);
       await expect(loadModelDir(dir)).rejects.toThrow(
-        `${file}: missing tensors: h.1.ln_2.bias, ln_f.weight; unexpected tensors: extra.weight`,
+        `${file}: missing tensors: h.1.ln_2.bias, ln_f.weight; unexpected tensor: extra.weight`,
       );
     });
 

@@ -1,111 +1,34 @@
 /**
- * Checkpoints as a Hugging Face GPT-2 model directory:
- *   config.json, generation_config.json   (config.ts)
- *   model.safetensors                      HF GPT-2 names and layouts (below)
+ * Checkpoints as a Hugging Face model directory of any family (GPT-2, Llama, Qwen2, Qwen3):
+ *   config.json, generation_config.json   (hf-config.ts; read files are written back with their own keys)
+ *   model.safetensors                      HF names and layouts (hf-weights.ts); read also when sharded
  *   tokenizer.json, tokenizer_config.json  (tokenizer.ts), when a tokenizer is given
- *   heads.safetensors                      our value / score heads, which HF has no place for
- *
- * Params are a flat record keyed by HF GPT-2 names without prefix: wte.weight [V, C], wpe.weight [P, C],
- * h.{i}.ln_1.{weight,bias} [C], h.{i}.attn.c_attn.{weight [C, 3C], bias [3C]}, h.{i}.attn.c_proj.{weight [C, C],
- * bias [C]}, h.{i}.ln_2.*, h.{i}.mlp.c_fc.{weight [C, 4C], bias [4C]}, h.{i}.mlp.c_proj.{weight [4C, C], bias [C]},
- * ln_f.*. Weights keep HF's Conv1D layout [in, out], which is also ours (x @ W). On read a "transformer."
- * prefix is accepted; lm_head.weight must equal wte.weight (tied) and is dropped; the attention-mask buffers
- * old exports carry (h.{i}.attn.bias, h.{i}.attn.masked_bias) are dropped.
+ *   heads.safetensors                      our value head, which HF has no place for
+ * A causal LM is saved as XForCausalLM (GPT2LMHeadModel). A model whose heads hold a score (score.weight
+ * [1, C], a reward model) is saved as XForSequenceClassification: score.weight in model.safetensors, the LM
+ * head left out, num_labels 1 and pad_token_id in config.json, so HF, TRL and OpenRLHF load it as it is; such
+ * a directory (ours or theirs) loads back with the score in `heads`.
  *
  * saveModelDir writes the whole directory atomically (into a temporary sibling, then renamed over `dir`).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeDirAtomic, writeFileAtomic } from '@rlhfkit/io';
+import type { GenerationDefaults, ModelConfig } from './config.js';
+import { fromHFConfig, toHFConfig, toHFGenerationConfig } from './hf-config.js';
 import {
-  fromHFConfig,
-  type GenerationDefaults,
-  type GPTConfig,
-  toHFConfig,
-  toHFGenerationConfig,
-} from './config.js';
-import { paramShapes } from './param-shapes.js';
+  CheckpointError,
+  checkParams,
+  type NamedTensors,
+  type ParamTensor,
+  paramsFromHF,
+  paramsToHF,
+  readWeightFiles,
+} from './hf-weights.js';
 import { readSafetensors, type SafeTensor, writeSafetensors } from './safetensors.js';
 import { Tokenizer } from './tokenizer.js';
 
-/** One float32 parameter, row-major. */
-export interface ParamTensor {
-  data: Float32Array;
-  shape: number[];
-}
-
-/** Parameters by name. */
-export type NamedTensors = Record<string, ParamTensor>;
-
-/** A checkpoint that does not fit its config; the message names the file and every problem. */
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
-
-const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
-
-/** Throw unless `params` holds exactly the GPT-2 parameters of `c` with the right shapes and sizes. */
-export function checkParams(params: NamedTensors, c: GPTConfig, source: string): void {
-  const expected = paramShapes(c);
-  const problems: string[] = [];
-  const missing = Object.keys(expected).filter((k) => !Object.hasOwn(params, k));
-  if (missing.length > 0) problems.push(`missing tensors: ${missing.join(', ')}`);
-  const unexpected = Object.keys(params).filter((k) => !Object.hasOwn(expected, k));
-  if (unexpected.length > 0) problems.push(`unexpected tensors: ${unexpected.join(', ')}`);
-  for (const [name, want] of Object.entries(expected)) {
-    const p = params[name];
-    if (!p) continue;
-    if (!sameShape(p.shape, want)) {
-      const transposed = want.length === 2 && sameShape(p.shape, [want[1]!, want[0]!]);
-      const hint = transposed ? ' (transposed? Conv1D weights are [in, out])' : '';
-      problems.push(`${name}: expected shape [${want}], got [${p.shape}]${hint}`);
-    } else if (p.data.length !== want.reduce((a, b) => a * b, 1)) {
-      problems.push(
-        `${name}: shape [${want}] needs ${want.reduce((a, b) => a * b, 1)} values, got ${p.data.length}`,
-      );
-    }
-  }
-  if (problems.length > 0) throw new CheckpointError(`${source}: ${problems.join('; ')}`);
-}
-
-/** Float tensors as float32 params (ints are rejected); names are kept as they are. */
-function toParams(tensors: Map<string, SafeTensor>, source: string): NamedTensors {
-  const out: NamedTensors = {};
-  for (const [name, t] of tensors) {
-    if (t.data instanceof Float32Array) out[name] = { data: t.data, shape: t.shape };
-    else if (t.data instanceof Float64Array) out[name] = { data: Float32Array.from(t.data), shape: t.shape };
-    else
-      throw new CheckpointError(`${source}: tensor "${name}" has dtype ${t.dtype}, expected a float dtype`);
-  }
-  return out;
-}
-
-const droppedBuffer = /^h\.\d+\.attn\.(bias|masked_bias)$/;
-
-/** HF GPT-2 tensors (prefix, tied head and buffers handled as described above) to validated params. */
-export function paramsFromHF(tensors: Map<string, SafeTensor>, c: GPTConfig, source: string): NamedTensors {
-  const kept = new Map<string, SafeTensor>();
-  for (const [rawName, t] of tensors) {
-    const name = rawName.startsWith('transformer.') ? rawName.slice('transformer.'.length) : rawName;
-    if (droppedBuffer.test(name)) continue; // causal-mask buffers (BOOL or F32), not parameters
-    if (kept.has(name)) throw new CheckpointError(`${source}: tensor "${name}" appears twice`);
-    kept.set(name, t);
-  }
-  const params = toParams(kept, source);
-  const lmHead = params['lm_head.weight'];
-  delete params['lm_head.weight'];
-  checkParams(params, c, source);
-  if (lmHead) {
-    const wte = params['wte.weight']!;
-    if (!sameShape(lmHead.shape, wte.shape) || lmHead.data.some((v, i) => v !== wte.data[i])) {
-      throw new CheckpointError(
-        `${source}: lm_head.weight differs from wte.weight; untied LM heads are not supported`,
-      );
-    }
-  }
-  return params;
-}
+export { CheckpointError, checkParams, type NamedTensors, type ParamTensor, paramsFromHF };
 
 /** Params as float tensors for a safetensors file. */
 function toTensors(params: NamedTensors, dtype: 'F32' | 'F16' | 'BF16'): Map<string, SafeTensor> {
@@ -113,19 +36,19 @@ function toTensors(params: NamedTensors, dtype: 'F32' | 'F16' | 'BF16'): Map<str
 }
 
 export interface ModelDir {
-  config: GPTConfig;
-  /** The GPT-2 parameters (no prefix). */
+  config: ModelConfig;
+  /** The backbone parameters under our (HF) names. */
   params: NamedTensors;
-  /** Extra heads from heads.safetensors, by name ({} when the file is absent). */
+  /** Heads by name: the value head from heads.safetensors, a classifier's score.weight ({} when none). */
   heads: NamedTensors;
   /** The tokenizer, when tokenizer.json is present. */
   tokenizer: Tokenizer | null;
 }
 
 export interface SaveModelDirOptions {
-  config: GPTConfig;
+  config: ModelConfig;
   params: NamedTensors;
-  /** Value / score heads, saved to heads.safetensors (names are free, e.g. "value_head.weight"). */
+  /** Heads: score.weight makes a sequence classifier; the rest go to heads.safetensors (e.g. value_head.*). */
   heads?: NamedTensors;
   tokenizer?: Tokenizer;
   /** Sampling defaults recorded in generation_config.json. */
@@ -136,21 +59,32 @@ export interface SaveModelDirOptions {
 
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
 
-/** Write an HF GPT-2 model directory atomically; refuses to replace a non-empty dir without config.json. */
+/** The config a model with these heads is saved under: a sequence classifier when it has a score head. */
+export const savedConfig = (
+  c: ModelConfig,
+  heads: NamedTensors | Record<string, unknown> = {},
+): ModelConfig => (Object.hasOwn(heads, 'score.weight') ? { ...c, task: 'sequence-classification' } : c);
+
+/** Write an HF model directory atomically; refuses to replace a non-empty dir without config.json. */
 export async function saveModelDir(dir: string, o: SaveModelDirOptions): Promise<void> {
-  checkParams(o.params, o.config, dir);
+  const { 'score.weight': score, ...rest } = o.heads ?? {};
+  const config = savedConfig(o.config, o.heads);
+  const params = { ...o.params };
+  if (config.task === 'sequence-classification') delete params['lm_head.weight']; // a classifier has no LM head
+  checkParams(params, config, dir);
   const dtype = o.dtype ?? 'F32';
   await writeDirAtomic(dir, 'config.json', async (tmp) => {
-    await writeSafetensors(join(tmp, 'model.safetensors'), toTensors(o.params, dtype), { format: 'pt' });
-    if (o.heads && Object.keys(o.heads).length > 0) {
-      await writeSafetensors(join(tmp, 'heads.safetensors'), toTensors(o.heads, 'F32'), { format: 'pt' });
+    const tensors = toTensors(paramsToHF(params, config, score ?? null), dtype);
+    await writeSafetensors(join(tmp, 'model.safetensors'), tensors, { format: 'pt' });
+    if (Object.keys(rest).length > 0) {
+      await writeSafetensors(join(tmp, 'heads.safetensors'), toTensors(rest, 'F32'), { format: 'pt' });
     }
     if (o.tokenizer) await o.tokenizer.save(tmp);
     await writeFileAtomic(
       join(tmp, 'generation_config.json'),
-      json(toHFGenerationConfig(o.config, o.generation)),
+      json(toHFGenerationConfig(config, o.generation)),
     );
-    await writeFileAtomic(join(tmp, 'config.json'), json(toHFConfig(o.config)));
+    await writeFileAtomic(join(tmp, 'config.json'), json(toHFConfig(config)));
   });
 }
 
@@ -164,25 +98,35 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Load and validate an HF GPT-2 model directory (ours, or one written by transformers / another program). */
-export async function loadModelDir(dir: string): Promise<ModelDir> {
-  const configPath = join(dir, 'config.json');
-  let raw: unknown;
+async function readJsonFile(path: string, required: boolean): Promise<unknown> {
   try {
-    raw = JSON.parse(await readFile(configPath, 'utf8'));
+    return JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' && !required) return undefined;
     const why = e.code === 'ENOENT' ? 'not found (is this a model directory?)' : `unreadable (${e.message})`;
-    throw new CheckpointError(`${configPath}: ${why}`);
+    throw new CheckpointError(`${path}: ${why}`);
   }
-  const config = fromHFConfig(raw, configPath);
-  const modelPath = join(dir, 'model.safetensors');
-  if (!(await exists(modelPath))) throw new CheckpointError(`${modelPath}: not found`);
-  const params = paramsFromHF((await readSafetensors(modelPath)).tensors, config, modelPath);
+}
+
+/** Load and validate an HF model directory of any family (ours, or one written by transformers / others). */
+export async function loadModelDir(dir: string): Promise<ModelDir> {
+  const configPath = join(dir, 'config.json');
+  const raw = await readJsonFile(configPath, true);
+  const generation = await readJsonFile(join(dir, 'generation_config.json'), false);
+  const config0 = fromHFConfig(raw, configPath, generation);
+  const { params, score } = paramsFromHF(await readWeightFiles(dir), config0, dir);
+  const config: ModelConfig = score ? { ...config0, task: 'sequence-classification' } : config0;
   const headsPath = join(dir, 'heads.safetensors');
-  const heads = (await exists(headsPath))
-    ? toParams((await readSafetensors(headsPath)).tensors, headsPath)
-    : {};
+  const heads: NamedTensors = {};
+  if (await exists(headsPath)) {
+    for (const [name, t] of (await readSafetensors(headsPath)).tensors) {
+      if (!(t.data instanceof Float32Array))
+        throw new CheckpointError(`${headsPath}: tensor "${name}" has dtype ${t.dtype}, expected F32`);
+      heads[name] = { data: t.data, shape: t.shape };
+    }
+  }
+  if (score) heads['score.weight'] = score;
   const tokenizer = (await exists(join(dir, 'tokenizer.json'))) ? await Tokenizer.load(dir) : null;
   if (tokenizer && tokenizer.vocabSize > config.vocabSize) {
     throw new CheckpointError(

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  fromHFConfig,
-  gptConfig,
-  gptDefaults,
-  toHFConfig,
-  toHFGenerationConfig,
-} from './config.js';
+import { ConfigError, gptConfig, gptDefaults, modelConfig } from './config.js';
 
 const tiny = {
   nLayer: 2,
@@ -18,31 +11,29 @@ const tiny = {
   eosTokenId: 49,
 };
 
-/** config.json of the gpt2 checkpoint as published by Hugging Face (task-specific params left out). */
-const gpt2HubConfig = {
-  activation_function: 'gelu_new',
-  architectures: ['GPT2LMHeadModel'],
-  attn_pdrop: 0.1,
-  bos_token_id: 50256,
-  embd_pdrop: 0.1,
-  eos_token_id: 50256,
-  initializer_range: 0.02,
-  layer_norm_epsilon: 1e-5,
-  model_type: 'gpt2',
-  n_ctx: 1024,
-  n_embd: 768,
-  n_head: 12,
-  n_layer: 12,
-  n_positions: 1024,
-  resid_pdrop: 0.1,
-  summary_activation: null,
-  vocab_size: 50257,
-};
-
-describe('GPT config', () => {
-  it('fills defaults (GPT-2 small) and accepts a valid tiny config', () => {
+describe('model config', () => {
+  it('fills defaults (GPT-2 small) and derives what follows from the sizes given', () => {
     expect(gptConfig()).toEqual(gptDefaults);
-    expect(gptConfig(tiny)).toEqual({ ...tiny, layerNormEpsilon: 1e-5 });
+    expect(gptConfig(tiny)).toEqual({
+      ...gptDefaults,
+      ...tiny,
+      nKVHead: 2,
+      headDim: 8,
+      nInner: 64,
+      eosTokenIds: [49],
+    });
+  });
+
+  it('gives each Llama family its own defaults: RMSNorm eps, untied head, biases, q/k norms', () => {
+    const pick = (family: 'llama' | 'qwen2' | 'qwen3') => {
+      const c = modelConfig({ ...tiny, family, nHead: 4, nKVHead: 2 });
+      return [c.layerNormEpsilon, c.tieWordEmbeddings, c.qkvBias, c.oBias, c.mlpBias, c.qkNorm, c.headDim];
+    };
+    expect(pick('llama')).toEqual([1e-6, false, false, false, false, false, 4]);
+    expect(pick('qwen2')).toEqual([1e-6, false, true, false, false, false, 4]);
+    expect(pick('qwen3')).toEqual([1e-6, false, false, false, false, true, 4]);
+    // Qwen3-style: head_dim set on its own, not nEmbd / nHead.
+    expect(modelConfig({ ...tiny, family: 'qwen3', nHead: 4, nKVHead: 1, headDim: 6 }).headDim).toBe(6);
   });
 
   it('says why a config is invalid, listing every problem', () => {
@@ -55,64 +46,18 @@ describe('GPT config', () => {
     expect(() => gptConfig({ ...tiny, layerNormEpsilon: -1 })).toThrow(/layerNormEpsilon must be a positive/);
     expect(() => gptConfig({ ...tiny, nLayers: 3 } as never)).toThrow(/unknown fields: nLayers/);
     expect(() => gptConfig({ ...tiny, nHead: 2.5 })).toThrow(ConfigError);
-  });
-
-  it('round-trips through an HF config.json', () => {
-    const c = gptConfig(tiny);
-    const hf = toHFConfig(c);
-    expect(hf).toMatchObject({
-      model_type: 'gpt2',
-      architectures: ['GPT2LMHeadModel'],
-      n_layer: 2,
-      n_head: 2,
-      n_embd: 16,
-      vocab_size: 50,
-      n_positions: 32,
-      n_ctx: 32,
-      bos_token_id: 49,
-      eos_token_id: 49,
-      layer_norm_epsilon: 1e-5,
-      activation_function: 'gelu_new',
-      tie_word_embeddings: true,
-    });
-    expect(fromHFConfig(JSON.parse(JSON.stringify(hf)))).toEqual(c);
-  });
-
-  it("reads GPT-2's published config.json, and fills missing fields with HF's defaults", () => {
-    expect(fromHFConfig(gpt2HubConfig)).toEqual(gptDefaults);
-    expect(fromHFConfig({ model_type: 'gpt2', n_ctx: 64, n_layer: 1 })).toEqual({
-      ...gptDefaults,
-      nLayer: 1,
-      nPositions: 64,
-    });
-  });
-
-  it('rejects HF options our forward pass does not compute, naming the file', () => {
-    const bad = (extra: Record<string, unknown>, msg: RegExp) =>
-      expect(() => fromHFConfig({ ...gpt2HubConfig, ...extra }, '/m/config.json')).toThrow(msg);
-    bad({ model_type: 'llama' }, /^\/m\/config\.json: model_type is "llama", only "gpt2"/);
-    bad({ activation_function: 'relu' }, /activation_function "relu" is not supported/);
-    bad({ n_inner: 100 }, /n_inner 100 is not supported/);
-    bad({ tie_word_embeddings: false }, /untied word embeddings/);
-    bad({ scale_attn_by_inverse_layer_idx: true }, /scale_attn_by_inverse_layer_idx = true/);
-    bad(
-      { n_head: 5 },
-      /\/m\/config\.json: invalid GPT config: nEmbd \(768\) must be divisible by nHead \(5\)/,
+    expect(() => gptConfig({ ...tiny, nKVHead: 1 })).toThrow(/GPT-2 has no grouped-query attention/);
+    const llama = { ...tiny, family: 'llama' as const, nHead: 4 };
+    expect(() => modelConfig({ ...llama, nKVHead: 3 })).toThrow(
+      'nHead (4) must be a multiple of nKVHead (3)',
     );
-    expect(() => fromHFConfig([1])).toThrow(/expected a JSON object/);
-  });
-
-  it('writes generation_config.json with special tokens and optional sampling defaults', () => {
-    const c = gptConfig(tiny);
-    expect(toHFGenerationConfig(c)).toEqual({ bos_token_id: 49, eos_token_id: 49, pad_token_id: 49 });
-    expect(toHFGenerationConfig(c, { maxNewTokens: 20, temperature: 0.7, topK: 5 })).toEqual({
-      bos_token_id: 49,
-      eos_token_id: 49,
-      pad_token_id: 49,
-      max_new_tokens: 20,
-      do_sample: true,
-      temperature: 0.7,
-      top_k: 5,
-    });
+    expect(() => modelConfig({ ...llama, headDim: 5 })).toThrow('headDim (5) must be even');
+    expect(() => modelConfig({ ...llama, eosTokenIds: [49, 60] })).toThrow(
+      /eosTokenIds\[1\] must be an integer/,
+    );
+    expect(() => modelConfig({ ...llama, ropeScaling: { type: 'linear', factor: 0.5 } })).toThrow(
+      /ropeScaling.factor must be >= 1/,
+    );
+    expect(() => modelConfig({ ...llama, family: 'mistral' as never })).toThrow(/family must be gpt2, llama/);
   });
 });

@@ -1,69 +1,38 @@
 /**
- * The GPT-2 architecture in engine ops (nanoGPT order): pre-LN blocks, learned positions, tanh-GELU, tied LM
- * head, plus a value head and a scalar score head. Parameter names and layouts are HF GPT-2's: Conv1D weights
- * are [in, out], so every projection is x @ W + b.
+ * The GPT-2 decoder (nanoGPT order): pre-LN blocks, learned positions, tanh-GELU, an LM head tied to wte
+ * (or lm_head.weight when untied). Parameter names and layouts are HF GPT-2's: Conv1D weights are [in, out],
+ * so every projection is x @ W + b.
  */
 import {
   add,
-  causalAttention,
   gather,
   gelu,
   layerNorm,
   matmul,
-  Rng,
   reshape,
   split,
   type Tensor,
   transpose,
 } from '@rlhfkit/engine';
-import type { GPTConfig } from './config.js';
-import { paramShapes } from './param-shapes.js';
-
-export type Params = Record<string, Tensor>;
-export type HostParams = Record<string, Float32Array>;
-
-/** GPT-2 initialisation: N(0, 0.02), residual projections scaled by 1/√(2·nLayer), norms 1, biases 0. */
-export function initParams(c: GPTConfig, seed: number, shapes = paramShapes(c)): HostParams {
-  const rng = new Rng(seed);
-  const out: HostParams = {};
-  for (const [name, shape] of Object.entries(shapes)) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const a = new Float32Array(size);
-    if (/ln_\d|ln_f/.test(name) && name.endsWith('.weight')) a.fill(1);
-    else if (name.endsWith('.weight')) {
-      const std = name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * c.nLayer) : 0.02;
-      for (let i = 0; i < size; i++) a[i] = std * rng.normal();
-    }
-    out[name] = a;
-  }
-  return out;
-}
-
-/** Split the last axis into heads: (B, T, C) → (B, H, T, D). */
-function heads(x: Tensor, nHead: number): Tensor {
-  const [B, T, C] = x.shape as [number, number, number];
-  return transpose(reshape(x, [B, T, nHead, C / nHead]), [0, 2, 1, 3]);
-}
-
-/** Merge heads back: (B, H, T, D) → (B, T, C). */
-function merge(y: Tensor): Tensor {
-  const [B, H, T, D] = y.shape as [number, number, number, number];
-  return reshape(transpose(y, [0, 2, 1, 3]), [B, T, H * D]);
-}
+import type { ModelConfig } from './config.js';
+import type { Decoder, Linear, Params } from './decoder.js';
+import { layerProjections } from './param-shapes.js';
 
 const linear = (x: Tensor, p: Params, name: string) =>
   add(matmul(x, p[`${name}.weight`]!), p[`${name}.bias`]!);
 
-/** A projection by parameter name (e.g. `h.0.mlp.c_fc`): x @ W + b, however the product is written. */
-export type Linear = (x: Tensor, name: string) => Tensor;
-
-/** Split qkv (B, T, 3C) into q, k, v heads. */
-export function qkvHeads(qkv: Tensor, c: GPTConfig): [Tensor, Tensor, Tensor] {
-  const C = c.nEmbd;
-  // One split (its gradient is one concat; three slices would each pad back to 3C and be summed).
-  const [q, k, v] = split(qkv, [C, C, C], 2) as [Tensor, Tensor, Tensor];
-  return [heads(q, c.nHead), heads(k, c.nHead), heads(v, c.nHead)];
+/** Split qkv (B, T, 3C) into q, k, v heads (B, H, T, D). */
+export function qkvHeads(qkv: Tensor, c: ModelConfig): [Tensor, Tensor, Tensor] {
+  const [B, T] = qkv.shape as [number, number, number];
+  return qkvSplit(qkv, c).map((t) => transpose(reshape(t, [B, T, c.nHead, c.headDim]), [0, 2, 1, 3])) as [
+    Tensor,
+    Tensor,
+    Tensor,
+  ];
 }
+
+// One split (its gradient is one concat; three slices would each pad back to 3C and be summed).
+const qkvSplit = (qkv: Tensor, c: ModelConfig) => split(qkv, [c.nEmbd, c.nEmbd, c.nEmbd], qkv.rank - 1);
 
 /**
  * The MLP half of block i: x + c_proj(gelu(c_fc(ln_2(x)))). `lin` computes the projections (the decode step
@@ -73,7 +42,7 @@ export function mlpResidual(
   x: Tensor,
   p: Params,
   i: number,
-  c: GPTConfig,
+  c: ModelConfig,
   lin: Linear = (y, name) => linear(y, p, name),
 ): Tensor {
   const h = `h.${i}`;
@@ -81,36 +50,28 @@ export function mlpResidual(
   return add(x, lin(gelu(lin(a, `${h}.mlp.c_fc`)), `${h}.mlp.c_proj`));
 }
 
-export interface ForwardInputs {
-  /** Token ids, int64 (B, T). */
-  ids: Tensor;
-  /** Position ids, int64 (B, T): with left padding, the count of real tokens before each one. */
-  positions: Tensor;
-  /** 1 for real tokens, 0 for padding (B, T), in the model dtype; omitted: all real. */
-  mask?: Tensor;
-}
-
-/** The final hidden states (B, T, C), after ln_f. Also returns each layer's k and v heads (for a KV cache). */
-export function forwardHidden(p: Params, c: GPTConfig, inp: ForwardInputs): { hidden: Tensor; kv: Tensor[] } {
-  let x = add(gather(p['wte.weight']!, inp.ids, 0), gather(p['wpe.weight']!, inp.positions, 0)); // (B, T, C)
-  const kv: Tensor[] = [];
-  for (let i = 0; i < c.nLayer; i++) {
-    const h = `h.${i}`;
-    const a = layerNorm(x, p[`${h}.ln_1.weight`]!, p[`${h}.ln_1.bias`]!, c.layerNormEpsilon);
-    const [q, k, v] = qkvHeads(linear(a, p, `${h}.attn.c_attn`), c); // (B, H, T, D) each
-    kv.push(k, v);
-    const y = merge(causalAttention(q, k, v, inp.mask)); // (B, T, C)
-    x = mlpResidual(add(x, linear(y, p, `${h}.attn.c_proj`)), p, i, c);
-  }
-  return { hidden: layerNorm(x, p['ln_f.weight']!, p['ln_f.bias']!, c.layerNormEpsilon), kv };
-}
-
-/** LM logits from hidden states with the tied embedding: (B, T, C) @ wteᵀ → (B, T, V). */
-export const lmLogits = (hidden: Tensor, p: Params): Tensor =>
-  matmul(hidden, transpose(p['wte.weight']!, [1, 0]));
-
-/** A scalar head over hidden states: (B, T, C) → (B, T). */
-export function scalarHead(hidden: Tensor, p: Params, name: 'value_head' | 'score_head'): Tensor {
-  const [B, T] = hidden.shape as [number, number, number];
-  return reshape(linear(hidden, p, name), [B, T]);
+/** GPT-2's decoder over parameters p. */
+export function gpt2Decoder(c: ModelConfig, p: Params): Decoder {
+  const ln = (x: Tensor, name: string) =>
+    layerNorm(x, p[`${name}.weight`]!, p[`${name}.bias`]!, c.layerNormEpsilon);
+  return {
+    layout: 'in-out',
+    projections: Array.from({ length: c.nLayer }, (_, i) => layerProjections(c, i).map(([n]) => n)).flat(),
+    linear: (x, name) => linear(x, p, name),
+    embed: (ids, positions) => add(gather(p['wte.weight']!, ids, 0), gather(p['wpe.weight']!, positions, 0)),
+    rotary: () => null,
+    attnInputs(x, i, lin) {
+      const lead = x.shape.slice(0, -1);
+      const qkv = lin(ln(x, `h.${i}.ln_1`), `h.${i}.attn.c_attn`); // (…, 3C)
+      return qkvSplit(qkv, c).map((t) => reshape(t, [...lead, c.nHead, c.headDim])) as [
+        Tensor,
+        Tensor,
+        Tensor,
+      ];
+    },
+    attnResidual: (x, y, i, lin) => add(x, lin(y, `h.${i}.attn.c_proj`)),
+    mlpResidual: (x, i, lin) => mlpResidual(x, p, i, c, lin),
+    finalNorm: (x) => ln(x, 'ln_f'),
+    lmHead: p['lm_head.weight'] ?? (c.tieWordEmbeddings ? p['wte.weight']! : null),
+  };
 }

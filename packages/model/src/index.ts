@@ -1,5 +1,6 @@
-// @rlhfkit/model: GPT token policy with value and score heads, tokenizer, HF-compatible checkpoints,
-// generation, pretraining and ONNX export. This file is the package's whole public API.
+// @rlhfkit/model: token policies of the GPT-2, Llama, Qwen2 and Qwen3 families with value and score heads,
+// tokenizer, HF-compatible checkpoints, generation, pretraining and ONNX export. This file is the package's
+// whole public API.
 export { bucket, type PaddedBatch, padLeft, padRight } from './batch.js';
 export {
   type BpeModel,
@@ -24,32 +25,29 @@ export {
   type ParamTensor,
   paramsFromHF,
   type SaveModelDirOptions,
+  savedConfig,
   saveModelDir,
 } from './checkpoint-io.js';
 export {
   ConfigError,
-  fromHFConfig,
+  type Family,
   type GenerationDefaults,
   type GPTConfig,
   gptConfig,
   gptDefaults,
-  toHFConfig,
-  toHFGenerationConfig,
+  type ModelConfig,
+  modelConfig,
+  type RopeScaling,
+  type Task,
 } from './config.js';
+export type { Decoder, ForwardInputs, HostParams, Linear, Params } from './decoder.js';
+export { decoder, forwardHidden, initParams, lmHeadWeight, lmLogits, scalarHead } from './forward.js';
 export { compileGenerate, type GenerateShape } from './generate.js';
-export {
-  forwardHidden,
-  type HostParams,
-  initParams,
-  lmLogits,
-  mlpResidual,
-  type Params,
-  qkvHeads,
-  scalarHead,
-} from './gpt.js';
+export { mlpResidual, qkvHeads } from './gpt.js';
+export { fromHFConfig, hfArchitecture, toHFConfig, toHFGenerationConfig } from './hf-config.js';
 export { type LMBatch, type LMData, type SftExample, sftData, textData } from './lm-data.js';
 export { buildOnnxDecoder, exportOnnx } from './onnx-export.js';
-export { headShapes, paramShapes } from './param-shapes.js';
+export { embedName, hasOwnLMHead, headShapes, layerProjections, paramShapes } from './param-shapes.js';
 export {
   lmLoss,
   type PretrainConfig,

@@ -6,7 +6,7 @@ import { getSession, type HostTensor } from '@rlhfkit/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CausalLM } from './causal-lm.js';
 import { gptConfig } from './config.js';
-import { initParams } from './gpt.js';
+import { initParams } from './forward.js';
 import { buildOnnxDecoder, exportOnnx } from './onnx-export.js';
 import { Tokenizer } from './tokenizer.js';
 

@@ -26,8 +26,9 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@rlhfkit/io';
 import type { CausalLM } from './causal-lm.js';
-import { type GPTConfig, toHFConfig, toHFGenerationConfig } from './config.js';
-import type { HostParams } from './gpt.js';
+import type { GPTConfig } from './config.js';
+import type { HostParams } from './decoder.js';
+import { toHFConfig, toHFGenerationConfig } from './hf-config.js';
 import { assertFitsOneFile, Elem, OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { paramShapes } from './param-shapes.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -39,6 +40,8 @@ const TK = 'total_sequence_length';
 
 /** Build the decoder graph of a GPT-2 model (weights as initializers) and serialise it. */
 export function buildOnnxDecoder(c: GPTConfig, params: HostParams): Uint8Array {
+  if (c.family !== 'gpt2' || !c.tieWordEmbeddings)
+    throw new Error(`ONNX export: only GPT-2 with a tied LM head is exported so far (this is ${c.family})`);
   const sizes = Object.values(paramShapes(c)).map((s) => s.reduce((a, b) => a * b, 1));
   assertFitsOneFile(4 * sizes.reduce((a, b) => a + b, 0)); // before any work: float32 weights
   const g = new OnnxGraphBuilder('gpt2_decoder');

@@ -1,11 +1,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { JobSwitch } from '@rlhfkit/io';
 import { describe, expect, it } from 'vitest';
-import { CausalLM } from './causal-lm.js';
+import { CausalLM, loadCausalLM } from './causal-lm.js';
 import { gptConfig } from './config.js';
-import { initParams } from './gpt.js';
+import { initParams } from './forward.js';
 import { sftData, textData } from './lm-data.js';
 import { pretrain, pretrainDefaults } from './pretrain.js';
 
@@ -84,5 +85,31 @@ describe('pretrain', () => {
     );
     // Completions are determined by the prompt's first token: the loss can go near zero.
     expect(res.evalLoss!).toBeLessThan(0.3);
+  });
+
+  it('fine-tunes a loaded Llama checkpoint (sharded, GQA, untied) and saves it back in its own layout', async () => {
+    const fixture = fileURLToPath(new URL('../test/fixtures/tiny-llama', import.meta.url));
+    const lm = await loadCausalLM(fixture);
+    const examples = Array.from({ length: 20 }, (_, i) => ({
+      prompt: [4 + (i % 5), 5, 6],
+      completion: [20 + (i % 5), 21, 2],
+    }));
+    const data = sftData(examples, 2);
+    const quick = { ...cfg, steps: 40, checkpointEvery: 0 };
+    const before = await pretrain(
+      lm,
+      data,
+      { ...quick, steps: 10, lr: 1e-9, minLr: 1e-9 },
+      { evalData: data },
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'sft-llama-'));
+    const res = await pretrain(lm, data, quick, { evalData: data, runDir: dir });
+    expect(res.evalLoss!).toBeLessThan(0.3 * before.evalLoss!);
+    expect(res.lm.params['lm_head.weight']).not.toEqual(lm.params['lm_head.weight']); // the untied head trains
+    const saved = await loadCausalLM(join(dir, 'checkpoint', 'model'));
+    expect(saved.config).toMatchObject({ family: 'llama', nKVHead: 2, tieWordEmbeddings: false });
+    expect(saved.params).toEqual(res.lm.params);
+    const hf = JSON.parse(readFileSync(join(dir, 'checkpoint', 'model', 'config.json'), 'utf8'));
+    expect(hf).toEqual(JSON.parse(readFileSync(join(fixture, 'config.json'), 'utf8')));
   });
 });

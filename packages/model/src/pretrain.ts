@@ -18,7 +18,8 @@ import {
 import { type EventSink, JobSwitch, RunLog } from '@rlhfkit/io';
 import { CausalLM } from './causal-lm.js';
 import type { GPTConfig } from './config.js';
-import { forwardHidden, lmLogits, type Params } from './gpt.js';
+import type { Params } from './decoder.js';
+import { forwardHidden, lmLogits } from './forward.js';
 import type { LMBatch, LMData } from './lm-data.js';
 import { paramShapes } from './param-shapes.js';
 import { hasCheckpoint, loadCheckpoint, moments, saveCheckpoint } from './training-checkpoint.js';
@@ -76,7 +77,7 @@ export function lmLoss(p: Params, c: GPTConfig, b: Record<string, Tensor>): Tens
     'int64',
   );
   const { hidden } = forwardHidden(p, c, { ids: b['ids']!, positions, mask: b['attnMask']! });
-  const ce = crossEntropy(lmLogits(hidden, p), b['targets']!); // (B, T)
+  const ce = crossEntropy(lmLogits(hidden, p, c), b['targets']!); // (B, T)
   const m = b['lossMask']!;
   return div(reduceSum(mul(ce, m)), maximum(reduceSum(m), 1));
 }

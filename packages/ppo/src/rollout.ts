@@ -92,7 +92,7 @@ export function policyForward(
 ): PolicyOutputs {
   const { hidden } = forwardHidden(p, c, { ids: x['ids']!, positions: x['positions']!, mask: x['mask']! });
   const h = slice(hidden, [P - 1], [P - 1 + N], [1]); // (B, N, C)
-  const logits = lmLogits(h, p); // (B, N, V)
+  const logits = lmLogits(h, p, c); // (B, N, V)
   const targets = slice(x['ids']!, [P], [P + N], [1]); // (B, N)
   return {
     logp: logProbsFromLogits(logits, targets, { temperature }),

@@ -1,6 +1,8 @@
 /**
- * The reward model: the GPT backbone with a scalar score head read at the last non-pad token
- * (rlhf-conventions.md: "The score is read at the last non-pad token").
+ * The reward model: a backbone of any family with HF's sequence-classification score head (score.weight
+ * [1, C], no bias) read at the last non-pad token (rlhf-conventions.md: "The score is read at the last non-pad
+ * token"). It saves as XForSequenceClassification (GPT2ForSequenceClassification, LlamaForSequenceClassification,
+ * ...), and loads from that layout whoever wrote it (HF, TRL, OpenRLHF).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ import {
 } from '@rlhfkit/engine';
 import { writeFileAtomic } from '@rlhfkit/io';
 import {
-  type CausalLM,
+  CausalLM,
   forwardHidden,
   type GPTConfig,
   type HostParams,
@@ -37,7 +39,7 @@ export function scoresAt(p: Params, c: GPTConfig, ids: Tensor, mask: Tensor, las
   const [B, T] = ids.shape as [number, number];
   const positions = constPositions(B, T);
   const { hidden } = forwardHidden(p, c, { ids, positions, mask });
-  const all = scalarHead(hidden, p, 'score_head'); // (B, T)
+  const all = scalarHead(hidden, p, 'score'); // (B, T)
   return reshape(gatherElements(all, reshape(last, [B, 1]), 1), [B]);
 }
 
@@ -48,13 +50,26 @@ const constPositions = (B: number, T: number) =>
     'int64',
   );
 
-/** Score-head init: small random weights, zero bias. */
+/** Score-head init: small random weights (no bias: Bradley-Terry is shift-invariant, a bias gets no signal). */
 export function initScoreHead(c: GPTConfig, seed: number): HostParams {
   const rng = new Rng(seed);
-  return {
-    'score_head.weight': Float32Array.from({ length: c.nEmbd }, () => rng.normal() / Math.sqrt(c.nEmbd)),
-    'score_head.bias': new Float32Array(1),
-  };
+  return { 'score.weight': Float32Array.from({ length: c.nEmbd }, () => rng.normal() / Math.sqrt(c.nEmbd)) };
+}
+
+/** Shapes of the reward model's parameters: the backbone (no LM head) and the score. */
+export const rewardShapes = (c: GPTConfig): Record<string, number[]> => ({
+  ...paramShapes(c),
+  'score.weight': [1, c.nEmbd],
+});
+
+/**
+ * A base language model as the backbone of a reward model with this score head: a sequence classifier's
+ * config, without the LM head an untied model carries (the score replaces it).
+ */
+export function asRewardBackbone(base: CausalLM, score: HostParams): CausalLM {
+  const config: GPTConfig = { ...base.config, task: 'sequence-classification' };
+  const { 'lm_head.weight': _, ...params } = base.params;
+  return new CausalLM(config, params, { ...base.heads, ...score }, base.runtime, base.tokenizer);
 }
 
 /** Token ids of an item: prompt and completion joined as one text (the same text the policy produced). */
@@ -81,15 +96,18 @@ export class RewardModel {
     /** Longest sequence scored; longer ones keep their last tokens. */
     readonly maxLength = lm.config.nPositions,
   ) {
-    if (!lm.heads['score_head.weight'])
-      throw new Error('RewardModel: the model has no score head (score_head.weight)');
+    if (!lm.heads['score.weight']) throw new Error('RewardModel: the model has no score head (score.weight)');
   }
 
   static async load(dir: string, runtime: RuntimeOptions = {}): Promise<RewardModel> {
     const lm = await loadCausalLM(dir, runtime);
     if (!lm.tokenizer) throw new Error(`${dir}: a reward model directory needs tokenizer.json`);
-    if (!lm.heads['score_head.weight'])
-      throw new Error(`${dir}: no score head in heads.safetensors (train it with rlhf train-rm)`);
+    if (!lm.heads['score.weight']) {
+      const old = lm.heads['score_head.weight']
+        ? ' (its score_head is an older rlhfkit layout: retrain it)'
+        : '';
+      throw new Error(`${dir}: not a reward model: no score.weight${old} (train one with rlhf train-rm)`);
+    }
     const rm = new RewardModel(lm, lm.tokenizer);
     const range = await readFile(join(dir, SCORE_RANGE), 'utf8').catch(() => null);
     if (range !== null) rm.scoreRange = JSON.parse(range) as ScoreRange;
@@ -129,7 +147,7 @@ export class RewardModel {
     const rows = [...seqs, ...Array.from({ length: B - n }, () => [c.eosTokenId])]; // pad the batch to B rows
     const batch = padRight(rows, c.eosTokenId, T);
     const last = rows.map((s) => s.length - 1);
-    const shapes = { ...paramShapes(c), 'score_head.weight': [c.nEmbd, 1], 'score_head.bias': [1] };
+    const shapes = rewardShapes(c);
     const prog = this.lm.program(`score:${B}:${T}`, () => {
       const specs: Record<string, InputSpec> = {
         ids: { shape: [B, T], dtype: 'int64' },
@@ -151,8 +169,7 @@ export class RewardModel {
       mask: { data: batch.mask },
       last: { data: last },
       ...this.lm.paramFeeds(),
-      'p/score_head.weight': { data: this.lm.heads['score_head.weight']! },
-      'p/score_head.bias': { data: this.lm.heads['score_head.bias']! },
+      'p/score.weight': { data: this.lm.heads['score.weight']! },
     });
     return Array.from(res['scores']!.data as Float32Array).slice(0, n);
   }

@@ -1,9 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, valueAndGrad } from '@rlhfkit/engine';
 import { JobSwitch } from '@rlhfkit/io';
-import { CausalLM, gptConfig, initParams, Tokenizer } from '@rlhfkit/model';
+import { CausalLM, gptConfig, initParams, modelConfig, readSafetensors, Tokenizer } from '@rlhfkit/model';
 import { describe, expect, it } from 'vitest';
 import type { PreferenceRecord } from './data.js';
 import { bradleyTerryLoss } from './loss.js';
@@ -70,6 +70,48 @@ describe('reward model training', () => {
     expect(hi!).toBeGreaterThan(lo!);
   });
 
+  it('trains on a tiny Llama and saves it as LlamaForSequenceClassification, which loads back', async () => {
+    const tok = Tokenizer.train([...good, ...other, 'Say:'].join(' ').repeat(20), { vocabSize: 300 });
+    const config = modelConfig({
+      family: 'llama',
+      nLayer: 2,
+      nHead: 4,
+      nKVHead: 2,
+      nEmbd: 32,
+      nInner: 64,
+      vocabSize: tok.vocabSize,
+      nPositions: 32,
+      bosTokenId: tok.bosTokenId,
+      eosTokenId: tok.eosTokenId,
+      tieWordEmbeddings: false,
+    });
+    const base = new CausalLM(config, initParams(config, 3), {}, {}, tok);
+    const dir = mkdtempSync(join(tmpdir(), 'rm-llama-'));
+    const heldOut = makePairs(64, 2);
+    const res = await trainRewardModel(
+      base,
+      makePairs(192, 1),
+      { ...rewardTrainDefaults, epochs: 3, batchSize: 16, maxLength: 32, lr: 3e-3 },
+      { evalRecords: heldOut, runDir: dir },
+    );
+    expect(res.eval!.accuracy).toBeGreaterThanOrEqual(0.75);
+    const model = join(dir, 'model');
+    expect(JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'))).toMatchObject({
+      architectures: ['LlamaForSequenceClassification'],
+      model_type: 'llama',
+      num_labels: 1,
+      pad_token_id: tok.eosTokenId,
+      tie_word_embeddings: false,
+    });
+    const { tensors } = await readSafetensors(join(model, 'model.safetensors'));
+    expect(tensors.get('score.weight')?.shape).toEqual([1, 32]);
+    expect(tensors.has('lm_head.weight')).toBe(false); // a classifier has no LM head
+    const loaded = await RewardModel.load(model);
+    const items = heldOut.slice(0, 4).map((r) => ({ prompt: r.prompt, completion: r.chosen }));
+    const [a, b] = [await res.rm.score(items), await loaded.score(items)];
+    for (const [i, v] of a.entries()) expect(b[i]).toBeCloseTo(v, 5);
+  });
+
   it('resumes a stopped run from its checkpoint to the same parameters as an uninterrupted run', async () => {
     const train = makePairs(64, 5);
     const tok = Tokenizer.train([...good, ...other, 'Say:'].join(' ').repeat(20), { vocabSize: 300 });
@@ -98,7 +140,7 @@ describe('reward model training', () => {
     const resumed = await trainRewardModel(base(), train, cfg, { runDir: dir });
     expect(resumed.stopped).toBe(false);
     for (const [k, v] of Object.entries(full.rm.lm.params)) expect(resumed.rm.lm.params[k]).toEqual(v);
-    expect(resumed.rm.lm.heads['score_head.weight']).toEqual(full.rm.lm.heads['score_head.weight']);
+    expect(resumed.rm.lm.heads['score.weight']).toEqual(full.rm.lm.heads['score.weight']);
   });
 
   it('passes a float64 finite-difference check of the Bradley-Terry loss gradient', async () => {

@@ -11,13 +11,12 @@ import {
   loadCheckpoint,
   moments,
   padRight,
-  paramShapes,
   saveCheckpoint,
   type Tokenizer,
 } from '@rlhfkit/model';
 import type { PreferenceRecord } from './data.js';
 import { bradleyTerryLoss } from './loss.js';
-import { encodeItem, initScoreHead, RewardModel, scoresAt } from './model.js';
+import { asRewardBackbone, encodeItem, initScoreHead, RewardModel, rewardShapes, scoresAt } from './model.js';
 
 export interface RewardTrainConfig {
   /** Passes over the training pairs. */
@@ -131,14 +130,14 @@ export async function trainRewardModel(
     throw new Error(`trainRewardModel: ${records.length} training pairs, fewer than batchSize ${B}`);
   if (T > base.config.nPositions)
     throw new Error(`maxLength ${T} exceeds the base model's nPositions ${base.config.nPositions}`);
-  const c = base.config;
   const stage = o.stage ?? 'train-rm';
   const emit = o.sink ?? (() => {});
   const control = o.control ?? new JobSwitch();
   const log = o.runDir ? new RunLog(o.runDir) : null;
   const ckptDir = o.runDir ? join(o.runDir, 'checkpoint') : null;
 
-  let lm = new CausalLM(c, base.params, { ...base.heads, ...initScoreHead(c, cfg.seed) }, base.runtime, tok);
+  let lm = asRewardBackbone(base, initScoreHead(base.config, cfg.seed));
+  const c = lm.config;
   let resume: {
     step: number;
     m: Record<string, Float32Array | Float64Array>;
@@ -153,7 +152,7 @@ export async function trainRewardModel(
   const data = records.map((r) => encode(tok, r, T));
   const stepsPerEpoch = Math.floor(data.length / B);
   const total = stepsPerEpoch * cfg.epochs;
-  const shapes = { ...paramShapes(c), 'score_head.weight': [c.nEmbd, 1], 'score_head.bias': [1] };
+  const shapes = rewardShapes(c);
   const trainer = Trainer.create(
     {
       params: Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, { shape: s }])),
@@ -194,14 +193,8 @@ export async function trainRewardModel(
 
   const sync = () => {
     const p = trainer.state.params as Record<string, Float32Array>;
-    const { 'score_head.weight': w, 'score_head.bias': b, ...backbone } = p;
-    lm = new CausalLM(
-      c,
-      backbone,
-      { ...lm.heads, 'score_head.weight': w!, 'score_head.bias': b! },
-      base.runtime,
-      tok,
-    );
+    const { 'score.weight': w, ...backbone } = p;
+    lm = new CausalLM(c, backbone, { ...lm.heads, 'score.weight': w! }, base.runtime, tok);
   };
   const checkpoint = async () => {
     if (!ckptDir) return;
