@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobSwitch } from '@rlhfkit/io';
+import { CausalLM, initParams, loadCausalLM, modelConfig } from '@rlhfkit/model';
 import { describe, expect, it } from 'vitest';
-import { base, first, last, policy, prompts, scorer } from '../test/toy.js';
+import { base, first, last, policy, prompts, scorer, tok } from '../test/toy.js';
 import { ppoConfig } from './config.js';
 import { runPPO } from './ppo.js';
 
@@ -65,4 +66,46 @@ describe('runPPO on a toy task', () => {
       );
     expect([...a.history, ...b.history].map(strip)).toEqual(full.history.map(strip));
   });
+});
+
+describe('runPPO on a tiny Qwen3 policy (GQA, q/k norms, untied head)', () => {
+  const qwen = modelConfig({
+    family: 'qwen3',
+    nLayer: 2,
+    nHead: 4,
+    nKVHead: 2,
+    headDim: 8,
+    nEmbd: 32,
+    nInner: 64,
+    vocabSize: tok.vocabSize,
+    nPositions: 32,
+    bosTokenId: tok.bosTokenId,
+    eosTokenId: tok.eosTokenId,
+    tieWordEmbeddings: false,
+  });
+  // PPO (with its value head) and GRPO learn in 10 iterations; REINFORCE (one epoch a rollout) is only run.
+  for (const [algorithm, iterations, rise] of [
+    ['ppo', 10, 1],
+    ['grpo', 10, 1],
+    ['reinforce', 3, Number.NEGATIVE_INFINITY],
+  ] as const) {
+    it(`runs ${algorithm} and saves a Qwen3ForCausalLM`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), `ppo-qwen3-${algorithm}-`));
+      const res = await runPPO({
+        config: ppoConfig({ ...base, algorithm, iterations }),
+        policy: new CausalLM(qwen, initParams(qwen, 5), {}, {}, tok),
+        scorer,
+        prompts,
+        runDir: dir,
+      });
+      const h = res.history;
+      expect(last(h, 'objective/scores') - first(h, 'objective/scores')).toBeGreaterThan(rise);
+      for (const m of h) expect(Number.isFinite(m['loss/policy_avg']!)).toBe(true);
+      const saved = await loadCausalLM(join(dir, 'policy'));
+      expect(saved.config).toMatchObject({ family: 'qwen3', qkNorm: true, tieWordEmbeddings: false });
+      expect(JSON.parse(readFileSync(join(dir, 'policy', 'config.json'), 'utf8')).architectures).toEqual([
+        'Qwen3ForCausalLM',
+      ]);
+    });
+  }
 });
