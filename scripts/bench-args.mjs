@@ -2,14 +2,53 @@
 // and flag parsing (node:util's parseArgs, plus the integer and choice checks it does not do).
 import { parseArgs } from 'node:util';
 
-/** The two configs of torch_anchor.py, by name. */
+/**
+ * The configs of torch_anchor.py, by name: tiny and small (the default set, `all`), and three named by the
+ * published model whose shape they copy (run one at a time; their weights are random). Llama-architecture
+ * configs give kvHeads, ffn, headDim (when not dim / heads) and tied; `lora` is the adapter rank the anchor
+ * trains with (qwen3-0.6b's full fine-tuning does not fit in memory).
+ */
 export const configs = {
   tiny: { layers: 4, heads: 4, dim: 256, vocab: 4096, ctx: 128, batch: 16 },
   small: { layers: 6, heads: 8, dim: 512, vocab: 8192, ctx: 256, batch: 8 },
+  'gpt2-124m': { layers: 12, heads: 12, dim: 768, vocab: 50257, ctx: 256, batch: 4 },
+  'smollm2-135m': {
+    arch: 'llama',
+    layers: 30,
+    heads: 9,
+    kvHeads: 3,
+    dim: 576,
+    ffn: 1536,
+    vocab: 49152,
+    tied: true,
+    ctx: 256,
+    batch: 4,
+  },
+  'qwen3-0.6b': {
+    arch: 'llama',
+    layers: 28,
+    heads: 16,
+    kvHeads: 8,
+    headDim: 128,
+    dim: 1024,
+    ffn: 3072,
+    vocab: 151936,
+    tied: true,
+    ctx: 256,
+    batch: 4,
+    lora: 16,
+  },
 };
 
-/** A config as torch_anchor.py's flags: --layers 4 --heads 4 … */
-export const anchorFlags = (c) => Object.entries(c).flatMap(([k, v]) => [`--${k}`, String(v)]);
+/** The configs `--config all` runs. */
+export const defaultConfigs = ['tiny', 'small'];
+
+/** A config as torch_anchor.py's flags: --layers 4 --kv-heads 3 … --tied (a flag without value when true). */
+export const anchorFlags = (c) =>
+  Object.entries(c).flatMap(([k, v]) => {
+    const flag = `--${k.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
+    return v === true ? [flag] : [flag, String(v)];
+  });
 
 /**
  * Parse argv against options { 'flag-name': { type: 'string' | 'boolean', default?, min?, choices?, short? } }.

@@ -18,7 +18,8 @@
 //                 the blocks' projections, the tied LM head and the value head) · B·T + 12 · layers · B · T² · C.
 //                 train_mfu_best: the fastest step against the fastest matmul (steadier on a busy machine).
 //
-// Flags: --config tiny|small|all (default all), --threads N (default 2), --repeats N (timed runs per metric,
+// Flags: --config NAME|all (default all: tiny and small; the others, one at a time: gpt2-124m, smollm2-135m,
+// qwen3-0.6b, whose train step is skipped (null) until LoRA exists: its full fine-tuning does not fit), --threads N (default 2), --repeats N (timed runs per metric,
 // median; default 5), --loop-steps K (0: skip), --profile DIR (ORT per-node profiles and optimised graphs).
 // `pnpm bench engine [flags]` runs the engine's own benchmark instead.
 import { execFileSync } from 'node:child_process';
@@ -26,7 +27,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { configs, parseFlags } from './bench-args.mjs';
+import { configs, defaultConfigs, parseFlags } from './bench-args.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2).filter((a) => a !== '--');
@@ -119,28 +120,28 @@ function runtimeFor(name) {
 
 /**
  * The floor under generation: a run of `steps` decode steps that do nothing but the step's weight products
- * (per layer qkv, attention out, MLP in and out, then the LM head) for `rows` rows, in one ONNX Loop, with the
- * weights fed once, as generation does. Each product is Wᵀ @ xᵀ, the form generate.ts uses. No attention,
- * norms, sampling or cache: tokens/s of this run bound what any decode loop built on these products can reach.
+ * (per layer every projection, then the LM head) for `rows` rows, in one ONNX Loop, with the weights fed once,
+ * as generation does. Each product is W[out, in] @ xᵀ, the form generate.ts uses; a projection reads the last
+ * product of its input width (o_proj the queries, down_proj the MLP's hidden layer). No attention, norms,
+ * sampling or cache: tokens/s of this run bound what any decode loop built on these products can reach.
  */
-function decodeFloorRun(x, rows, steps, seed = 3) {
-  const C = x.dim;
-  const shapes = [];
-  for (let i = 0; i < x.layers; i++) shapes.push([3 * C, C], [C, C], [4 * C, C], [C, 4 * C]);
-  shapes.push([x.vocab, C]);
+function decodeFloorRun(c, rows, steps, seed = 3) {
+  const C = c.nEmbd;
+  const layers = Array.from({ length: c.nLayer }, (_, i) => model.layerProjections(c, i));
+  const shapes = [...layers.flat().map(([, nIn, nOut]) => [nOut, nIn]), [c.vocabSize, C]];
   const specs = { h: { shape: [C, rows] } };
   shapes.forEach((sh, i) => {
     specs[`w${i}`] = { shape: sh };
   });
   const prog = Program.compile(specs, (t) => {
     const res = loop(steps, [t.h], (_iter, [h]) => {
-      let y = h;
-      for (let i = 0; i + 1 < shapes.length; i += 4) {
-        y = slice(matmul(t[`w${i}`], y), [0, 0], [C, rows]); // qkv: keep C rows as the next input
-        y = matmul(t[`w${i + 1}`], y);
-        y = matmul(t[`w${i + 3}`], matmul(t[`w${i + 2}`], y));
+      let w = 0;
+      const byWidth = new Map([[C, h]]); // the latest (width, rows) value of each width
+      for (const layer of layers) {
+        for (const [, nIn, nOut] of layer) byWidth.set(nOut, matmul(t[`w${w++}`], byWidth.get(nIn)));
       }
-      const head = matmul(t[`w${shapes.length - 1}`], y); // (V, rows)
+      const y = byWidth.get(C);
+      const head = matmul(t[`w${w}`], y); // (V, rows)
       return { carried: [add(y, mul(slice(head, [0, 0], [C, rows]), 1e-6))] };
     });
     return { corner: slice(res.carried[0], [0, 0], [1, 1]) };
@@ -169,7 +170,9 @@ async function benchConfig(name, x) {
   const B = x.batch;
   const T = x.ctx;
   const PROMPT = 16;
-  const c = model.gptConfig({
+  const llama = x.arch === 'llama';
+  const c = model.modelConfig({
+    family: llama ? 'llama' : 'gpt2',
     nLayer: x.layers,
     nHead: x.heads,
     nEmbd: x.dim,
@@ -177,6 +180,14 @@ async function benchConfig(name, x) {
     nPositions: T,
     bosTokenId: 0,
     eosTokenId: 0,
+    ...(llama
+      ? {
+          nKVHead: x.kvHeads ?? x.heads,
+          headDim: x.headDim ?? x.dim / x.heads,
+          nInner: x.ffn ?? 4 * x.dim,
+          tieWordEmbeddings: x.tied === true,
+        }
+      : {}),
   });
   const params = model.initParams(c, 0);
   const heads = model.initParams(c, 1, model.headShapes(c));
@@ -216,19 +227,26 @@ async function benchConfig(name, x) {
       ppoEpochs: epochs,
       maxNewTokens: N,
     });
-  const cfg1 = trainCfg(1);
-  log(`${name}: compiling the PPO update`);
-  const updater = update.createUpdater(cfg1, lm('train'), P, N, 1);
-  const batch1 = update.stackMinibatches(cfg1, data, new Rng(7));
-  let lastLoss = Number.NaN;
-  const trainTimes = await times(async () => {
-    lastLoss = (await updater.run(batch1))['loss'].at(-1);
-  }, args.repeats);
-  if (!Number.isFinite(lastLoss)) throw new Error(`${name}: the PPO loss is not finite (${lastLoss})`);
+  // The anchor trains this config with LoRA adapters, which we do not have yet: no like-for-like train figure.
+  const train = !x.lora;
+  if (!train)
+    log(`${name}: skipping the train step (the anchor trains LoRA rank ${x.lora}; no LoRA here yet)`);
+  let trainTimes = [Number.NaN];
+  if (train) {
+    const cfg1 = trainCfg(1);
+    log(`${name}: compiling the PPO update`);
+    const updater = update.createUpdater(cfg1, lm('train'), P, N, 1);
+    const batch1 = update.stackMinibatches(cfg1, data, new Rng(7));
+    let lastLoss = Number.NaN;
+    trainTimes = await times(async () => {
+      lastLoss = (await updater.run(batch1))['loss'].at(-1);
+    }, args.repeats);
+    if (!Number.isFinite(lastLoss)) throw new Error(`${name}: the PPO loss is not finite (${lastLoss})`);
+  }
   const trainS = median(trainTimes);
 
   let loop = null;
-  if (args.loopSteps > 1) {
+  if (train && args.loopSteps > 1) {
     const cfgK = trainCfg(args.loopSteps);
     log(`${name}: compiling the ${args.loopSteps}-step PPO update (ONNX Loop)`);
     const updaterK = update.createUpdater(cfgK, lm(`train_loop${args.loopSteps}`), P, N, 1);
@@ -247,13 +265,13 @@ async function benchConfig(name, x) {
     args.repeats,
   );
   const genS = median(genTimes);
-  const floorS = median(await times(decodeFloorRun(x, B, T - PROMPT), args.repeats));
+  const floorS = median(await times(decodeFloorRun(c, B, T - PROMPT), args.repeats));
 
   // ---- scoring: no-grad forward, score head at the last token ----
   const scoreLM = new model.CausalLM(
     c,
     params,
-    { 'score_head.weight': heads['score_head.weight'], 'score_head.bias': heads['score_head.bias'] },
+    { 'score.weight': heads['score.weight'] },
     runtimeFor(`${name}_score`),
   );
   const reward = new rm.RewardModel(scoreLM, null); // the tokenizer is only used for text items
@@ -268,25 +286,28 @@ async function benchConfig(name, x) {
 
   const C = x.dim;
   const nParams = Object.values(params).reduce((a, p) => a + p.length, 0) + C + 1; // + value head
-  const matmulWeights = x.layers * 12 * C * C + x.vocab * C + C;
-  const modelFlops = 6 * matmulWeights * B * T + 12 * x.layers * B * T * T * C;
+  const projections = Array.from({ length: c.nLayer }, (_, i) => model.layerProjections(c, i)).flat();
+  const matmulWeights = projections.reduce((a, [, nIn, nOut]) => a + nIn * nOut, 0) + x.vocab * C + C;
+  const attnWidth = c.nHead * c.headDim;
+  const modelFlops = 6 * matmulWeights * B * T + 12 * x.layers * B * T * T * attnWidth;
   const trainGflops = modelFlops / trainS / 1e9;
+  const orNull = (v, digits = 0) => (Number.isFinite(v) ? round(v, digits) : null);
   const line = {
     config: name,
     params: nParams,
     B,
     T,
     threads: args.threads,
-    train_tok_s: round((B * T) / trainS),
+    train_tok_s: orNull((B * T) / trainS),
     gen_tok_s: round((B * (T - PROMPT)) / genS),
     score_tok_s: round((B * T) / scoreS),
     matmul_gflops: round(matmulGflops, 1),
-    train_mfu: round(trainGflops / matmulGflops, 3),
-    train_step_s: round(trainS, 4),
-    train_gflops: round(trainGflops, 1),
+    train_mfu: orNull(trainGflops / matmulGflops, 3),
+    train_step_s: orNull(trainS, 4),
+    train_gflops: orNull(trainGflops, 1),
     // Fastest step against fastest matmul: less sensitive to other jobs on a shared machine.
     matmul_gflops_best: round(matmulBest, 1),
-    train_mfu_best: round(modelFlops / Math.min(...trainTimes) / 1e9 / matmulBest, 3),
+    train_mfu_best: orNull(modelFlops / Math.min(...trainTimes) / 1e9 / matmulBest, 3),
     gen_s: round(genS, 4),
     // The same tokens if a decode step were only its weight products (see decodeFloorRun), and our share of it.
     gen_floor_tok_s: round((B * (T - PROMPT)) / floorS),
@@ -300,6 +321,6 @@ async function benchConfig(name, x) {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
-const names = args.config === 'all' ? Object.keys(configs) : [args.config];
+const names = args.config === 'all' ? defaultConfigs : [args.config];
 for (const n of names) await benchConfig(n, configs[n]);
 if (args.profile) log(`profiles and optimised graphs are written to ${args.profile} at exit`);
