@@ -36,7 +36,7 @@ export function sequenceLogps(
     'int64',
   );
   const { hidden } = forwardHidden(p, c, { ids: b['ids']!, positions, mask: b['attn']! }); // (R, T, C)
-  const lp = logProbsFromLogits(lmLogits(hidden, p), b['targets']!); // (R, T)
+  const lp = logProbsFromLogits(lmLogits(hidden, p, c), b['targets']!); // (R, T)
   const m = b['lossMask']!;
   return { logps: reduceSum(mul(lp, m), 1), counts: reduceSum(m, 1) };
 }
