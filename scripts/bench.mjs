@@ -214,7 +214,9 @@ async function benchConfig(name, x) {
   );
   const data = {
     layout,
+    respMask: layout.respMask,
     oldLogp: normals(B * N, 0.1, -5),
+    refLogp: normals(B * N, 0.1, -5),
     advantages: normals(B * N),
     returns: normals(B * N),
     oldValues: normals(B * N),
