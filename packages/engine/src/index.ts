@@ -73,11 +73,15 @@ export {
   CudaUnavailableError,
   configureRuntime,
   type Device,
+  DeviceUnavailableError,
+  devices,
   getSession,
   type HostTensor,
   type RuntimeOptions,
   runtimeDefaults,
   type Session,
+  type WebGpuProblem,
+  WebGpuUnavailableError,
 } from './runtime.js';
 export { cumsum } from './scan.js';
 export {
