@@ -19,6 +19,8 @@ export default defineConfig({
     projects: [
       ...pkgs.map((p) => ({ extends: true, test: { name: p, root: `packages/${p}` } })),
       { extends: true, test: { name: 'tui', root: 'apps/tui' } },
+      // The GPU check's dry run (scripts/GPU.md).
+      { extends: true, test: { name: 'scripts', root: 'scripts' } },
     ],
   },
 });
