@@ -51,8 +51,8 @@ describe.skipIf(`${process.platform}/${process.arch}` !== 'linux/x64')('gpu-chec
     expect(Object.keys(train.nodes)).toEqual(['CPUExecutionProvider']);
     expect(train.cpuOps['MatMul'] + (train.cpuOps['FusedMatMul'] ?? 0)).toBeGreaterThan(0);
     for (const phase of ['generate', 'score', 'train']) {
-      expect(r.ppo.device.perIteration[phase]).toHaveLength(3);
-      expect(r.ppo.device.steady[phase]).toBeGreaterThan(0);
+      expect(r.ppo.perIteration[phase]).toHaveLength(3);
+      expect(r.ppo.steady[phase]).toBeGreaterThan(0);
     }
   });
 });
