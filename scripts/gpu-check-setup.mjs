@@ -101,10 +101,7 @@ export function makeSetup({ engine, model, ppo, rm }, x) {
     Object.entries(params).map(([k, v]) => [k, k.includes('ln_') ? v : v.map((w) => 4 * w)]),
   );
   const greedyLM = (runtime) => new model.CausalLM(config, sharp, {}, runtime, tok);
-  const scoreHead = {
-    'score_head.weight': heads['score_head.weight'],
-    'score_head.bias': heads['score_head.bias'],
-  };
+  const scoreHead = { 'score.weight': heads['score.weight'] };
   const rewardModel = (runtime) =>
     new rm.RewardModel(new model.CausalLM(config, model.initParams(config, 2), scoreHead, runtime, tok), tok);
   const ppoConfig = (iterations) =>
@@ -159,9 +156,12 @@ export function updateStep({ engine, ppo, update }, s, x) {
     1,
     N,
   );
+  const oldLogp = normals(B * N, 0.1, -5);
   const data = {
     layout,
-    oldLogp: normals(B * N, 0.1, -5),
+    respMask: layout.respMask,
+    oldLogp,
+    refLogp: oldLogp, // the reference is the rollout policy
     advantages: normals(B * N),
     returns: normals(B * N),
     oldValues: normals(B * N),
