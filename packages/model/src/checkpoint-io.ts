@@ -9,6 +9,9 @@
  * head left out, num_labels 1 and pad_token_id in config.json, so HF, TRL and OpenRLHF load it as it is; such
  * a directory (ours or theirs) loads back with the score in `heads`.
  *
+ * Weights are saved as F32 by default (we train in float32); a config read from a file keeps its torch_dtype,
+ * the dtype the model is meant to run in (a BF16 checkpoint saved back as F32 still says bfloat16).
+ *
  * saveModelDir writes the whole directory atomically (into a temporary sibling, then renamed over `dir`).
  */
 import { readFile, stat } from 'node:fs/promises';
