@@ -56,12 +56,13 @@ describe('JobForm', () => {
       <JobForm kind="pretrain" schema={pretrainOptions} onSubmit={onSubmit} onCancel={vi.fn()} />,
     );
     await tick();
-    await press(view, ...Array(11).fill(down), enter);
+    const fields = Object.keys(pretrainOptions.shape).length; // the start button is below the last field
+    await press(view, ...Array(fields).fill(down), enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('missing --data: it is required'));
     expect(onSubmit).not.toHaveBeenCalled();
-    await press(view, ...Array(11).fill('\u001B[A'), enter, 'corpus.txt', enter);
+    await press(view, ...Array(fields).fill('\u001B[A'), enter, 'corpus.txt', enter);
     await vi.waitFor(() => expect(view.lastFrame()).toMatch(/--data\s+corpus\.txt/));
-    await press(view, ...Array(11).fill(down), enter);
+    await press(view, ...Array(fields).fill(down), enter);
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
     expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ data: 'corpus.txt', steps: 2000, layers: 4 });
   });

@@ -1,6 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobEvent } from '@rlhfkit/io';
+import { CausalLM, initParams, modelConfig, Tokenizer } from '@rlhfkit/model';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingIo, tempDir } from '../test/helpers.js';
 import { jobs } from './jobs.js';
@@ -201,6 +202,37 @@ describe('argument validation', () => {
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, 'run', 'model', 'model.safetensors'))).toBe(true);
     expect(existsSync(join(dir, 'run', 'eval.jsonl'))).toBe(true);
+  });
+
+  it('fine-tunes a Qwen3 model directory with rlhf pretrain --base and saves it in its own layout', async () => {
+    const dir = tempDir();
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      JSON.stringify({ prompt: `Q${i % 5}:`, completion: ` ${i % 5} apples.` }),
+    );
+    writeFileSync(join(dir, 'sft.jsonl'), `${lines.join('\n')}\n`);
+    const tok = Tokenizer.train(lines.join('\n'), { vocabSize: 280 });
+    const c = modelConfig({
+      family: 'qwen3',
+      nLayer: 1,
+      nHead: 2,
+      nKVHead: 1,
+      headDim: 8,
+      nEmbd: 16,
+      nInner: 32,
+      vocabSize: tok.vocabSize,
+      nPositions: 32,
+      bosTokenId: tok.bosTokenId,
+      eosTokenId: tok.eosTokenId,
+    });
+    await new CausalLM(c, initParams(c, 1), {}, {}, tok).save(join(dir, 'base'));
+    const args = ['--data', join(dir, 'sft.jsonl'), '--base', join(dir, 'base'), '--steps', '10'];
+    const tooLong = await run('pretrain', ...args, '--ctx', '64', '--out', join(dir, 'long'));
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.err).toContain("--ctx 64 exceeds the base model's context (32 tokens)");
+    const r = await run('pretrain', ...args, '--ctx', '16', '--out', join(dir, 'run'));
+    expect(r.code).toBe(0);
+    const saved = JSON.parse(readFileSync(join(dir, 'run', 'model', 'config.json'), 'utf8'));
+    expect(saved).toMatchObject({ model_type: 'qwen3', architectures: ['Qwen3ForCausalLM'], head_dim: 8 });
   });
 
   it('rejects an unknown command', async () => {

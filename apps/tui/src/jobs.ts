@@ -83,6 +83,13 @@ export const pretrainOptions = z
         'training text: a .txt file, .jsonl with a "text" field per line, or .jsonl with "prompt" and "completion" (fine-tuning: loss on the completion only)',
       ),
     out,
+    base: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'model directory to fine-tune (HF gpt2, llama, qwen2 or qwen3, with tokenizer.json); without it a new GPT and tokenizer are trained, sized by the flags below',
+      ),
     steps: z.number().int().min(1).default(2000).describe('optimizer steps'),
     vocabSize: z.number().int().min(257).default(1024).describe('byte-level BPE vocabulary size'),
     layers: z.number().int().min(1).default(4).describe('transformer blocks'),
@@ -164,7 +171,10 @@ export const jobSpecs: Record<JobKind, CommandSpec> = {
     summary: 'the whole pipeline offline: tokenizer, pretrain, preferences, RM, PPO, eval',
     schema: demoOptions,
   },
-  pretrain: { summary: 'pretrain a small GPT on a text file', schema: pretrainOptions },
+  pretrain: {
+    summary: 'pretrain a small GPT on a text file, or fine-tune a model (--base)',
+    schema: pretrainOptions,
+  },
   'train-rm': { summary: 'train a Bradley-Terry reward model on preference pairs', schema: trainRmOptions },
   ppo: { summary: 'RL fine-tuning against a reward model (PPO, REINFORCE, RLOO, GRPO)', schema: ppoOptions },
 };

@@ -133,12 +133,22 @@ export const runners: Record<JobKind, JobRunner> = {
     start(
       'pretrain',
       o,
-      () => readTrainingData(o['data'] as string),
-      async ({ texts, sft }, out, control) => {
-        const tok = Tokenizer.train(texts, {
-          vocabSize: o['vocabSize'] as number,
-          modelMaxLength: o['ctx'] as number,
-        });
+      async () => {
+        const data = await readTrainingData(o['data'] as string);
+        if (!o['base']) return { ...data, base: null };
+        const base = await loadCausalLM(o['base'] as string);
+        if (!base.tokenizer) throw usage(`${o['base']}: no tokenizer.json in the base model directory`);
+        if ((o['ctx'] as number) > base.config.nPositions)
+          throw usage(
+            `--ctx ${o['ctx']} exceeds the base model's context (${base.config.nPositions} tokens)`,
+          );
+        return { ...data, base };
+      },
+      async ({ texts, sft, base }, out, control) => {
+        // A base model brings its own tokenizer and architecture; otherwise both are new, sized by the flags.
+        const tok =
+          base?.tokenizer ??
+          Tokenizer.train(texts, { vocabSize: o['vocabSize'] as number, modelMaxLength: o['ctx'] as number });
         const ids = texts.flatMap((t) => [...tok.encode(t), tok.eosTokenId]);
         const cut = Math.floor(ids.length * 0.95);
         // SFT: completions end with EOS; a twentieth of the examples is held out.
@@ -149,17 +159,20 @@ export const runners: Record<JobKind, JobRunner> = {
         const nEval = examples ? Math.max(1, Math.floor(examples.length / 20)) : 0;
         const train = examples ? sftData(examples.slice(nEval), tok.eosTokenId) : textData(ids.slice(0, cut));
         const held = examples ? sftData(examples.slice(0, nEval), tok.eosTokenId) : textData(ids.slice(cut));
-        const config = gptConfig({
-          nLayer: o['layers'] as number,
-          nHead: o['heads'] as number,
-          nEmbd: o['dim'] as number,
-          nPositions: o['ctx'] as number,
-          vocabSize: tok.vocabSize,
-          bosTokenId: tok.bosTokenId,
-          eosTokenId: tok.eosTokenId,
-        });
+        const newModel = () => {
+          const config = gptConfig({
+            nLayer: o['layers'] as number,
+            nHead: o['heads'] as number,
+            nEmbd: o['dim'] as number,
+            nPositions: o['ctx'] as number,
+            vocabSize: tok.vocabSize,
+            bosTokenId: tok.bosTokenId,
+            eosTokenId: tok.eosTokenId,
+          });
+          return new CausalLM(config, initParams(config, o['seed'] as number), {}, {}, tok);
+        };
         const steps = Math.ceil((o['steps'] as number) / 10) * 10;
-        const lm = new CausalLM(config, initParams(config, o['seed'] as number), {}, {}, tok);
+        const lm = base ?? newModel();
         const res = await pretrain(
           lm,
           train,
