@@ -57,7 +57,7 @@ export function pickGroups(zeroStd: readonly boolean[], need: number): { picked:
 export async function collectRollout(x: CollectContext, rng: Rng): Promise<Collected> {
   const { cfg, tok } = x;
   const k = cfg.groupSize;
-  const eos = x.policy.config.eosTokenId;
+  const stops = new Set(x.policy.config.eosTokenIds); // a row ends at any eos id (Llama 3, Qwen list several)
   const groups: Group[] = [];
   let generateS = 0;
   let scoreS = 0;
@@ -75,13 +75,13 @@ export async function collectRollout(x: CollectContext, rng: Rng): Promise<Colle
         temperature: cfg.temperature,
         topK: cfg.topK,
         topP: cfg.topP,
-        eosTokenId: eos,
+        eosTokenId: [...stops],
         seed: rng.int(2 ** 31),
       },
     );
     generateS += (Date.now() - t0) / 1000;
     t0 = Date.now();
-    const completions = gen.tokens.map((t) => tok.decode(t.filter((id) => id !== eos)));
+    const completions = gen.tokens.map((t) => tok.decode(t.filter((id) => !stops.has(id))));
     const raw = await x.scorer.score(
       rows.map((i) => x.prompts[i]!),
       completions,

@@ -64,7 +64,8 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
   const log = job.runDir ? new RunLog(job.runDir) : null;
   const ckptDir = job.runDir ? join(job.runDir, 'checkpoint') : null;
   const c = job.policy.config;
-  const eos = c.eosTokenId;
+  const eos = c.eosTokenId; // the pad id of the rollout layout
+  const stops = new Set(c.eosTokenIds); // a completion ends at any of them
   const N = cfg.maxNewTokens;
   const promptTokens = job.prompts.map((p) => tok.encode(p));
   const P = Math.ceil(Math.max(...promptTokens.map((p) => p.length)) / 8) * 8;
@@ -141,7 +142,7 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
     );
     const { raw, completions, generateS, scoreS } = got;
     const texts = got.rows.map((i) => job.prompts[i]!);
-    const ended = got.tokens.map((t) => t.at(-1) === eos);
+    const ended = got.tokens.map((t) => stops.has(t.at(-1) ?? -1));
     const scores = shapeScores(
       cfg,
       raw,
@@ -217,7 +218,7 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
       metrics,
       watchMetrics({
         tokens: got.tokens,
-        eosTokenId: eos,
+        eosTokenIds: stops,
         klPerRow: adv.kl,
         scores: raw,
         range: job.scorer.range,

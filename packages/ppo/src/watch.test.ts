@@ -20,13 +20,13 @@ describe('distinctN', () => {
 
 describe('watchMetrics', () => {
   it('logs length, truncation, distinct-2, KL per token and scores past the reward model range', () => {
-    const eos = 0;
+    const eos = new Set([0]);
     const m = watchMetrics({
       tokens: [
         [5, 6, 0],
         [5, 5, 5, 5],
       ],
-      eosTokenId: eos,
+      eosTokenIds: eos,
       klPerRow: [0.3, 0.5],
       scores: [1, 9],
       range: { min: -2, max: 4 },
@@ -37,7 +37,23 @@ describe('watchMetrics', () => {
     expect(m['objective/kl_per_token']).toBeCloseTo(0.8 / 7, 12);
     expect(m['rm/out_of_range_frac']).toBe(0.5);
     expect(
-      watchMetrics({ tokens: [[1]], eosTokenId: eos, klPerRow: [0], scores: [3] })['rm/out_of_range_frac'],
+      watchMetrics({ tokens: [[1]], eosTokenIds: eos, klPerRow: [0], scores: [3] })['rm/out_of_range_frac'],
     ).toBeUndefined();
+  });
+
+  it('ends a completion at any of the eos ids (Llama 3 and Qwen list several)', () => {
+    const m = watchMetrics({
+      tokens: [
+        [5, 6, 9],
+        [5, 6, 0],
+        [5, 6, 3],
+      ],
+      eosTokenIds: new Set([0, 9]),
+      klPerRow: [0, 0, 0],
+      scores: [0, 0, 0],
+    });
+    expect(m['completions/clipped_ratio']).toBeCloseTo(1 / 3, 12);
+    // eos ids are left out of the bigrams: (5,6) x3 and (6,3); with them, 4 distinct of 6
+    expect(m['completions/distinct_2']).toBe(2 / 4);
   });
 });

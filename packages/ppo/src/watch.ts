@@ -27,7 +27,8 @@ export function distinctN(seqs: readonly (readonly number[])[], n = 2): number {
 export interface WatchInputs {
   /** Generated tokens per row, EOS included when sampled. */
   tokens: readonly (readonly number[])[];
-  eosTokenId: number;
+  /** Every id that ends a completion. */
+  eosTokenIds: ReadonlySet<number>;
   /** Per row: the summed KL estimate of the reward. */
   klPerRow: readonly number[];
   /** Raw scores per row. */
@@ -40,8 +41,8 @@ export function watchMetrics(x: WatchInputs): Record<string, number> {
   const B = x.tokens.length;
   const lengths = x.tokens.map((t) => t.length);
   const tokens = lengths.reduce((s, n) => s + n, 0);
-  const clipped = x.tokens.filter((t) => t.at(-1) !== x.eosTokenId).length;
-  const text = x.tokens.map((t) => t.filter((id) => id !== x.eosTokenId));
+  const clipped = x.tokens.filter((t) => !x.eosTokenIds.has(t.at(-1) ?? -1)).length;
+  const text = x.tokens.map((t) => t.filter((id) => !x.eosTokenIds.has(id)));
   const out: Record<string, number> = {
     'completions/mean_length': tokens / B,
     'completions/clipped_ratio': clipped / B,
