@@ -157,9 +157,9 @@ describe('argument validation', () => {
     const dir = tempDir();
     const cases: Array<[string, string, string]> = [
       ['bad-json.jsonl', '{"chosen": "a", "rejected": "b"}\n{"chosen": "a",\n', 'bad-json.jsonl:2'],
-      ['missing.jsonl', '{"chosen": "a"}\n', 'missing field "rejected"'],
-      ['empty.jsonl', '', 'has no records'],
-      ['types.jsonl', '{"chosen": 3, "rejected": "b"}\n', 'field "chosen" must be a string'],
+      ['missing.jsonl', '{"chosen": "a"}\n', 'missing column "rejected"'],
+      ['empty.jsonl', '', 'has no rows'],
+      ['types.jsonl', '{"chosen": 3, "rejected": "b"}\n', 'column "chosen" must be a string'],
       ['huge.jsonl', `{"chosen": "${'x'.repeat(50 * 1024 * 1024)}", "rejected": "b"}\n`, 'huge.jsonl:1'],
     ];
     for (const [name, text, expected] of cases) {

@@ -1,8 +1,16 @@
 // @rlhfkit/io: run directories (atomic writes, run.json, metrics and samples JSON lines, the run lock),
-// datasets (JSON lines with file:line errors) and the job protocol. Every package reads and writes through it.
+// datasets (TRL's formats from JSON lines, JSON and Parquet, with file/row/column errors) and the job protocol. Every package reads and writes through it.
 // This file is the package's whole public API.
 export { fsyncDir, writeDirAtomic, writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 export { DataError, type DataErrorLocation, ioError, lineError } from './data-error.js';
+export {
+  type Dataset,
+  type DatasetFormat,
+  type Example,
+  type Message,
+  readDataset,
+  type Text,
+} from './datasets.js';
 export {
   type EventSink,
   type JobControl,
@@ -21,7 +29,8 @@ export {
   readJsonl,
   readJsonlLines,
 } from './jsonl.js';
-export { readPrompts } from './prompts.js';
+export { type PromptRow, readPromptRows, readPrompts } from './prompts.js';
+export { type ReadRowsOptions, type Row, type RowFormat, type Rows, readRows, rowWhere } from './rows.js';
 export {
   hasCheckpointIn,
   type OpenRunOptions,

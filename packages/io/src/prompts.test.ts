@@ -17,11 +17,11 @@ describe('readPrompts', () => {
 
   it('names the file and line of a record without a prompt', async () => {
     const path = file('{"prompt": "a"}\n{"text": "b"}\n');
-    await expect(readPrompts(path)).rejects.toThrow(`${path}:2: column "prompt" must be a non-empty string`);
+    await expect(readPrompts(path)).rejects.toThrow(`${path}:2: missing column "prompt" (found text)`);
   });
 
   it('says a file without records has no prompts', async () => {
     const path = file('\n');
-    await expect(readPrompts(path)).rejects.toThrow(`${path}: has no prompts`);
+    await expect(readPrompts(path)).rejects.toThrow(`${path}: has no rows`);
   });
 });

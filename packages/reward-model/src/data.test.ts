@@ -155,13 +155,13 @@ describe('loadPreferences gives one clear DataError per malformed input', () => 
   it('says an empty file has no records', async () => {
     const path = await file('');
     const err = await loadError(path);
-    expect(err.message).toMatch(new RegExp(`^${path}: has no records`));
+    expect(err.message).toMatch(new RegExp(`^${path}: has no rows`));
     expect(err.line).toBeUndefined();
   });
 
   it('says a file of blank lines has no records', async () => {
     const err = await loadError(await file('\n  \r\n\n'));
-    expect(err.message).toContain('has no records');
+    expect(err.message).toContain('has no rows');
   });
 
   it('points at the line and column of bad JSON', async () => {
@@ -189,23 +189,25 @@ describe('loadPreferences gives one clear DataError per malformed input', () => 
     expect(err.message).toContain('line is JSON array, not an object');
   });
 
-  it('names a missing field and lists the keys that were found', async () => {
+  it('names a missing column and lists the keys that were found', async () => {
     const path = await file(jsonl({ chosen: 'a', rejected: 'b' }, { prompt: 'p', chosen: 'a', reject: 'b' }));
     const err = await loadError(path);
     expectAt(err, path, 2, 'rejected');
-    expect(err.message).toContain('missing field "rejected" (found prompt, chosen, reject)');
+    expect(err.message).toContain('missing column "rejected" (found prompt, chosen, reject)');
   });
 
-  it('names a missing chosen field first when both are missing', async () => {
+  it('lists the columns found when a row has none of the preference columns', async () => {
     const path = await file(jsonl({ question: 'q', response_j: 'a', response_k: 'b' }));
-    expectAt(await loadError(path), path, 1, 'chosen');
+    const err = await loadError(path);
+    expect([err.file, err.line]).toEqual([path, 1]);
+    expect(err.message).toContain(`${path}:1: no dataset columns (found question, response_j, response_k)`);
   });
 
   it('names a field of the wrong type and the type it got', async () => {
     const path = await file(jsonl({ chosen: 'a', rejected: 'b' }, { chosen: 3, rejected: 'b' }));
     const err = await loadError(path);
     expectAt(err, path, 2, 'chosen');
-    expect(err.message).toMatch(new RegExp(`^${path}:2: field "chosen" must be a string .*, got number$`));
+    expect(err.message).toMatch(new RegExp(`^${path}:2: column "chosen" must be a string .*, got number$`));
   });
 
   it('rejects a prompt that is not text', async () => {
@@ -220,7 +222,7 @@ describe('loadPreferences gives one clear DataError per malformed input', () => 
     const err = await loadError(path);
     expectAt(err, path, 1, 'margin');
     expect(err.message).toBe(
-      `${path}:1: field "margin" must be a finite number, got string; remove it or give a number`,
+      `${path}:1: column "margin" must be a finite number, got string; remove it or give a number`,
     );
   });
 
@@ -267,7 +269,7 @@ describe('loadPreferences gives one clear DataError per malformed input', () => 
     const a = await file(jsonl({ chosen: '', rejected: 'b' }));
     const errA = await loadError(a);
     expectAt(errA, a, 1, 'chosen');
-    expect(errA.message).toBe(`${a}:1: field "chosen" is empty; give it the chosen text or drop the line`);
+    expect(errA.message).toBe(`${a}:1: column "chosen" is empty; give it the chosen text or drop the row`);
     const b = await file(jsonl({ prompt: 'p', chosen: 'a', rejected: ' \n ' }));
     expectAt(await loadError(b), b, 1, 'rejected');
   });

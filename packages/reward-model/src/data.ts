@@ -1,17 +1,27 @@
-// Pairwise preference data for reward-model training: load and validate a JSONL file, split it into train
-// and held-out sets, and write one back atomically. Input formats are those of TRL and Hugging Face
-// preference datasets (https://huggingface.co/docs/trl/dataset_formats#preference):
-//   {"prompt": "...", "chosen": "...", "rejected": "..."}   explicit prompt, completions separate
-//   {"chosen": "...", "rejected": "..."}                     implicit prompt, full texts
-// each with an optional numeric "margin", and TRL's conversational variant where prompt/chosen/rejected are
-// lists of {"role", "content"} messages (flattened to "role: content" lines). Other keys are ignored.
+// Pairwise preference data for reward-model training: load a preference dataset (io's TRL reader: explicit or
+// implicit prompt, standard or conversational, from .jsonl, .json or .parquet), split it into train and held-out
+// sets, and write one back atomically. Conversations are flattened to "role: content" lines; an optional
+// numeric "margin" is kept. Every problem is a DataError naming the file, row and column.
 
 import { Rng } from '@rlhfkit/engine';
-import { DataError, maxLineBytesDefault, readJsonl, writeFileAtomic } from '@rlhfkit/io';
-import { type PreferenceRecord, parsePreferenceRecord } from './preference-schema.js';
+import { DataError, maxLineBytesDefault, readDataset, type Text, writeFileAtomic } from '@rlhfkit/io';
+
+/** One validated preference pair. */
+export interface PreferenceRecord {
+  /** The prompt; '' when the file gives chosen and rejected as full texts (TRL's implicit-prompt format). */
+  prompt: string;
+  /** The preferred completion (or full text when prompt is ''). */
+  chosen: string;
+  /** The dispreferred completion (or full text when prompt is ''). */
+  rejected: string;
+  /** How much chosen should beat rejected by, as in -log σ(r_c - r_r - margin); 0 when absent. */
+  margin: number;
+  /** 1-based line or row in the source file (or index + 1 for records not read from a file). */
+  line: number;
+}
 
 export interface LoadPreferencesOptions {
-  /** Longest accepted line in bytes, line ending excluded; longer lines fail without being read whole. */
+  /** Longest accepted JSON line in bytes, line ending excluded; longer lines fail without being read whole. */
   maxLineBytes?: number;
 }
 
@@ -20,32 +30,52 @@ export const loadPreferencesDefaults = {
   maxLineBytes: maxLineBytesDefault,
 } satisfies Required<LoadPreferencesOptions>;
 
+const flatten = (t: Text): string =>
+  typeof t === 'string' ? t : t.map((m) => `${m.role}: ${m.content}`).join('\n');
+
+/** The checks that need the flattened text: non-empty, chosen different from rejected. `where` prefixes errors. */
+function checkPair(r: PreferenceRecord, file: string, where: string): PreferenceRecord {
+  const fail = (detail: string, field: string) =>
+    new DataError(`${where}: ${detail}`, { file, line: r.line, field });
+  for (const field of ['chosen', 'rejected'] as const) {
+    if (r[field].trim() === '')
+      throw fail(`column "${field}" is empty; give it the ${field} text or drop the row`, field);
+  }
+  if (!Number.isFinite(r.margin))
+    throw fail('column "margin" must be a finite number; remove it or give a number', 'margin');
+  if (r.chosen === r.rejected) {
+    throw fail(
+      'columns "chosen" and "rejected" are identical, so the pair teaches nothing; fix or drop the row',
+      'rejected',
+    );
+  }
+  return r;
+}
+
 /**
- * Read and validate every record of a JSONL preference file.
+ * Read and validate every record of a preference dataset.
  *
  * All or nothing: the whole file is read and validated before anything is returned, so a training run never
  * starts on a half-read or partly bad file. The first problem throws a DataError whose message names the
- * file, the 1-based line and the field, and says what to do. Blank lines are skipped; a UTF-8 BOM and CRLF
- * line endings are tolerated. A missing file, a file with no records, a line that is not JSON, a missing or
- * mistyped field, an empty chosen/rejected text, chosen identical to rejected, and a line over
- * `maxLineBytes` are all errors.
+ * file, the row (line) and the column, and says what to do.
  */
 export async function loadPreferences(
   path: string,
   opts: LoadPreferencesOptions = {},
 ): Promise<PreferenceRecord[]> {
   const maxLineBytes = opts.maxLineBytes ?? loadPreferencesDefaults.maxLineBytes;
-  const records = (await readJsonl(path, maxLineBytes)).map(({ line, value }) =>
-    parsePreferenceRecord(value, path, line),
-  );
-  if (records.length === 0) {
-    throw new DataError(
-      `${path}: has no records (empty or only blank lines); expected one JSON object per line ` +
-        'with "chosen" and "rejected"',
-      { file: path },
-    );
-  }
-  return records;
+  const data = await readDataset(path, ['preference'], 'a reward model', { maxLineBytes });
+  return data.examples.map((e) => {
+    const where = data.rowFormat === 'jsonl' ? `${path}:${e.n}` : `${path} row ${e.n}`;
+    const r = {
+      prompt: e.prompt === null ? '' : flatten(e.prompt),
+      chosen: flatten(e.chosen),
+      rejected: flatten(e.rejected),
+      margin: e.margin,
+      line: e.n,
+    };
+    return checkPair(r, path, where);
+  });
 }
 
 export interface SplitOptions {
@@ -101,12 +131,15 @@ export async function writePreferences(path: string, records: readonly Preferenc
       file: path,
     });
   }
-  const lines = records.map((r, i) => {
-    const { prompt, chosen, rejected, margin } = parsePreferenceRecord(
-      { prompt: r.prompt, chosen: r.chosen, rejected: r.rejected, margin: r.margin },
-      path,
-      i + 1,
-    );
+  const lines = records.map((input, i) => {
+    const r = {
+      prompt: input.prompt ?? '',
+      chosen: input.chosen,
+      rejected: input.rejected,
+      margin: input.margin ?? 0,
+      line: i + 1,
+    };
+    const { prompt, chosen, rejected, margin } = checkPair(r, path, `${path}:${i + 1}`);
     return JSON.stringify({
       ...(prompt === '' ? {} : { prompt }),
       chosen,
@@ -116,5 +149,3 @@ export async function writePreferences(path: string, records: readonly Preferenc
   });
   await writeFileAtomic(path, lines.map((line) => `${line}\n`).join(''));
 }
-
-export type { PreferenceRecord } from './preference-schema.js';
