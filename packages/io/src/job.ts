@@ -3,7 +3,7 @@
  * events a job emits and the controls it obeys. What a job writes to its run directory is run-dir.ts's.
  */
 
-export type JobKind = 'demo' | 'pretrain' | 'train-rm' | 'ppo';
+export type JobKind = 'demo' | 'pretrain' | 'sft' | 'train-rm' | 'ppo';
 export type RunStatus = 'running' | 'paused' | 'done' | 'stopped' | 'failed';
 
 export interface Sample {

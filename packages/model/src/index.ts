@@ -40,17 +40,27 @@ export {
   type RopeScaling,
   type Task,
 } from './config.js';
+export {
+  generationConfigSchema,
+  newModelIssues,
+  newModelSchema,
+  type PretrainConfig,
+  type PretrainConfigInput,
+  pretrainConfigIssues,
+  pretrainConfigSchema,
+  resolvePretrainConfig,
+  sftConfigSchema,
+} from './configs.js';
 export type { Decoder, ForwardInputs, HostParams, Linear, Params } from './decoder.js';
 export { decoder, forwardHidden, initParams, lmHeadWeight, lmLogits, scalarHead } from './forward.js';
 export { compileGenerate, type GenerateShape } from './generate.js';
 export { mlpResidual, qkvHeads } from './gpt.js';
 export { fromHFConfig, hfArchitecture, toHFConfig, toHFGenerationConfig } from './hf-config.js';
-export { type LMBatch, type LMData, type SftExample, sftData, textData } from './lm-data.js';
+export { type LMBatch, type LMData, promptCompletion, type SftExample, sftData, textData } from './lm-data.js';
 export { buildOnnxDecoder, exportOnnx } from './onnx-export.js';
 export { embedName, hasOwnLMHead, headShapes, layerProjections, paramShapes } from './param-shapes.js';
 export {
   lmLoss,
-  type PretrainConfig,
   type PretrainOptions,
   type PretrainResult,
   pretrain,
@@ -67,6 +77,7 @@ export {
   writeSafetensors,
 } from './safetensors.js';
 export { type SamplingConfig, sampleTokens, samplingDefaults } from './sampling.js';
+export { type SftFormat, sftExamples } from './sft-data.js';
 export {
   bpeTokenizerFiles,
   Tokenizer,

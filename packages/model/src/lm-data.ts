@@ -1,6 +1,6 @@
 /**
- * Language-model training data: a token stream (pretraining on raw text) or prompt/completion examples
- * (supervised fine-tuning, loss on the completion only). Both make (B, T) batches from a seeded Rng.
+ * Language-model training data: a token stream (pretraining on raw text) or supervised examples (fine-tuning,
+ * loss on the completion or the assistant's turns only). Both make (B, T) batches from a seeded Rng.
  */
 import type { Rng } from '@rlhfkit/engine';
 
@@ -52,28 +52,35 @@ export function textData(stream: ArrayLike<number>): LMData {
   };
 }
 
+/** One supervised example: its tokens, and 1 on the tokens the loss counts (the completion, or assistant turns). */
 export interface SftExample {
-  prompt: number[];
-  completion: number[];
+  ids: number[];
+  lossMask: number[];
 }
 
-/** Prompt/completion pairs, right-padded; the loss counts only targets inside the completion. */
+/** A prompt/completion pair as an example with the loss on the completion only. */
+export const promptCompletion = (prompt: number[], completion: number[]): SftExample => ({
+  ids: [...prompt, ...completion],
+  lossMask: [...prompt.map(() => 0), ...completion.map(() => 1)],
+});
+
+/** Examples, right-padded; the loss counts a target only where its token's lossMask is 1. */
 export function sftData(examples: readonly SftExample[], padId: number): LMData {
   if (examples.length === 0) throw new Error('sft data: no examples');
   return {
-    tokens: examples.reduce((a, e) => a + e.completion.length, 0),
+    tokens: examples.reduce((a, e) => a + e.lossMask.reduce((x, y) => x + y, 0), 0),
     batch(rng, B, T) {
       const out = emptyBatch(B * T);
       out.ids.fill(padId);
       out.targets.fill(padId);
       for (let b = 0; b < B; b++) {
         const e = examples[rng.int(examples.length)]!;
-        const seq = [...e.prompt, ...e.completion].slice(0, T + 1);
-        for (let t = 0; t + 1 < seq.length; t++) {
-          out.ids[b * T + t] = seq[t]!;
-          out.targets[b * T + t] = seq[t + 1]!;
+        const n = Math.min(e.ids.length, T + 1);
+        for (let t = 0; t + 1 < n; t++) {
+          out.ids[b * T + t] = e.ids[t]!;
+          out.targets[b * T + t] = e.ids[t + 1]!;
           out.attnMask[b * T + t] = 1;
-          out.lossMask[b * T + t] = t + 1 >= e.prompt.length ? 1 : 0;
+          out.lossMask[b * T + t] = e.lossMask[t + 1]!;
         }
       }
       return out;

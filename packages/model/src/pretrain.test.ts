@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CausalLM, loadCausalLM } from './causal-lm.js';
 import { gptConfig } from './config.js';
 import { initParams } from './forward.js';
-import { sftData, textData } from './lm-data.js';
+import { promptCompletion, sftData, textData } from './lm-data.js';
 import { pretrain, pretrainDefaults } from './pretrain.js';
 
 const config = gptConfig({
@@ -72,10 +72,9 @@ describe('pretrain', () => {
   });
 
   it('fine-tunes on prompt/completion pairs with the loss on the completion only', async () => {
-    const examples = Array.from({ length: 20 }, (_, i) => ({
-      prompt: [1 + (i % 5), 2, 3],
-      completion: [10 + (i % 5), 11, 0],
-    }));
+    const examples = Array.from({ length: 20 }, (_, i) =>
+      promptCompletion([1 + (i % 5), 2, 3], [10 + (i % 5), 11, 0]),
+    );
     const lm = new CausalLM(config, initParams(config, 3));
     const res = await pretrain(
       lm,
@@ -90,10 +89,9 @@ describe('pretrain', () => {
   it('fine-tunes a loaded Llama checkpoint (sharded, GQA, untied) and saves it back in its own layout', async () => {
     const fixture = fileURLToPath(new URL('../test/fixtures/tiny-llama', import.meta.url));
     const lm = await loadCausalLM(fixture);
-    const examples = Array.from({ length: 20 }, (_, i) => ({
-      prompt: [4 + (i % 5), 5, 6],
-      completion: [20 + (i % 5), 21, 2],
-    }));
+    const examples = Array.from({ length: 20 }, (_, i) =>
+      promptCompletion([4 + (i % 5), 5, 6], [20 + (i % 5), 21, 2]),
+    );
     const data = sftData(examples, 2);
     const quick = { ...cfg, steps: 40, checkpointEvery: 0 };
     const before = await pretrain(

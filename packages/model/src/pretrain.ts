@@ -18,39 +18,12 @@ import {
 import { type EventSink, JobSwitch, RunLog } from '@rlhfkit/io';
 import { CausalLM } from './causal-lm.js';
 import type { GPTConfig } from './config.js';
+import type { PretrainConfig } from './configs.js';
 import type { Params } from './decoder.js';
 import { forwardHidden, lmLogits } from './forward.js';
 import type { LMBatch, LMData } from './lm-data.js';
 import { paramShapes } from './param-shapes.js';
 import { hasCheckpoint, loadCheckpoint, moments, saveCheckpoint } from './training-checkpoint.js';
-
-export interface PretrainConfig {
-  /** Optimizer steps in total. */
-  steps: number;
-  /** Sequences per step. */
-  batchSize: number;
-  /** Tokens per sequence. */
-  contextLength: number;
-  /** Peak learning rate. */
-  lr: number;
-  /** Linear warmup steps before the cosine decay. */
-  warmupSteps: number;
-  /** Learning rate at the end of the cosine. */
-  minLr: number;
-  /** Decoupled weight decay on matrices. */
-  weightDecay: number;
-  /** Global gradient-norm clip. */
-  maxGradNorm: number;
-  /** Optimizer steps per session.run (ONNX Loop); logging and checkpoints happen between runs. */
-  stepsPerRun: number;
-  /** Evaluate held-out loss every this many steps (rounded up to whole runs; 0: only at the end). */
-  evalEvery: number;
-  /** Held-out batches per evaluation. */
-  evalBatches: number;
-  /** Write a checkpoint every this many steps (0: only at the end or on stop). */
-  checkpointEvery: number;
-  seed: number;
-}
 
 export const pretrainDefaults: PretrainConfig = {
   steps: 1000,
@@ -62,6 +35,7 @@ export const pretrainDefaults: PretrainConfig = {
   weightDecay: 0.1,
   maxGradNorm: 1,
   stepsPerRun: 10,
+  evalFraction: 0.05,
   evalEvery: 200,
   evalBatches: 8,
   checkpointEvery: 500,

@@ -10,7 +10,7 @@ import { zeroStdGroups } from '@rlhfkit/core';
 import type { Rng } from '@rlhfkit/engine';
 import type { CausalLM, Tokenizer } from '@rlhfkit/model';
 import type { PPOConfig } from './config.js';
-import type { Scorer } from './scorer.js';
+import { type RewardPart, type RewardRow, scoreRewards } from './scorer.js';
 
 export interface CollectContext {
   cfg: PPOConfig;
@@ -18,7 +18,10 @@ export interface CollectContext {
   tok: Tokenizer;
   prompts: readonly string[];
   promptTokens: readonly number[][];
-  scorer: Scorer;
+  /** The rewards, summed with their weights into each row's score. */
+  rewards: readonly RewardPart[];
+  /** Each prompt's other dataset columns, for the scorers. */
+  promptRows: readonly RewardRow[];
 }
 
 /** One group of groupSize samples of one prompt. */
@@ -27,6 +30,8 @@ interface Group {
   tokens: number[][];
   raw: number[];
   completions: string[];
+  /** Each reward's scores, by name. */
+  parts: Record<string, number[]>;
   zeroStd: boolean;
 }
 
@@ -38,6 +43,8 @@ export interface Collected {
   completions: string[];
   /** Raw scores per row. */
   raw: number[];
+  /** Each reward's scores per row, by name (raw is their weighted sum). */
+  parts: Record<string, number[]>;
   /** Per row: true for rows of filler groups, which carry no update. */
   filler: boolean[];
   /** Share of generated groups whose scores had zero spread; NaN when groupSize is 1. */
@@ -82,9 +89,11 @@ export async function collectRollout(x: CollectContext, rng: Rng): Promise<Colle
     generateS += (Date.now() - t0) / 1000;
     t0 = Date.now();
     const completions = gen.tokens.map((t) => tok.decode(t.filter((id) => !stops.has(id))));
-    const raw = await x.scorer.score(
+    const { total: raw, byName } = await scoreRewards(
+      x.rewards,
       rows.map((i) => x.prompts[i]!),
       completions,
+      rows.map((i) => x.promptRows[i] ?? {}),
     );
     scoreS += (Date.now() - t0) / 1000;
     const zero = k > 1 ? zeroStdGroups(raw, k) : picked.map(() => false);
@@ -95,6 +104,7 @@ export async function collectRollout(x: CollectContext, rng: Rng): Promise<Colle
         tokens: gen.tokens.slice(...span),
         raw: raw.slice(...span),
         completions: completions.slice(...span),
+        parts: Object.fromEntries(Object.entries(byName).map(([name, v]) => [name, v.slice(...span)])),
         zeroStd: zero[g]!,
       });
     });
@@ -115,6 +125,7 @@ export async function collectRollout(x: CollectContext, rng: Rng): Promise<Colle
     tokens: [],
     completions: [],
     raw: [],
+    parts: Object.fromEntries(x.rewards.map((r) => [r.name, []])),
     filler: [],
     fracZeroStd: k > 1 ? groups.filter((g) => g.zeroStd).length / groups.length : Number.NaN,
     rounds,
@@ -128,6 +139,7 @@ export async function collectRollout(x: CollectContext, rng: Rng): Promise<Colle
     out.tokens.push(...g.tokens);
     out.completions.push(...g.completions);
     out.raw.push(...g.raw);
+    for (const [name, v] of Object.entries(g.parts)) out.parts[name]!.push(...v);
     out.filler.push(...Array<boolean>(k).fill(isFiller));
   });
   return out;

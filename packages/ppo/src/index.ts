@@ -5,11 +5,16 @@ export { type AdvantageInputs, type Advantages, computeAdvantages, shapeScores }
 export {
   type Algorithm,
   algorithms,
+  type ConfigIssue,
   type PPOConfig,
   PPOConfigError,
+  type PPOConfigInput,
   ppoConfig,
+  ppoConfigIssues,
   ppoConfigSchema,
   ppoDefaults,
+  resolvePpoConfig,
+  rowsPerIteration,
 } from './config.js';
 export {
   type HackingFlag,
@@ -19,4 +24,12 @@ export {
 } from './hacking.js';
 export { type PPOJob, type PPOResult, runPPO } from './ppo.js';
 export { layoutRollout, type RolloutLayout, rolloutStats } from './rollout.js';
-export { rewardModelScorer, ruleScorer, type Scorer } from './scorer.js';
+export {
+  type RewardFn,
+  type RewardPart,
+  type RewardRow,
+  rewardModelScorer,
+  ruleScorer,
+  type Scorer,
+  scoreRewards,
+} from './scorer.js';

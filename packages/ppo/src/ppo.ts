@@ -28,7 +28,7 @@ import { computeAdvantages, shapeScores } from './advantages.js';
 import { collectRollout } from './collect.js';
 import type { PPOConfig } from './config.js';
 import { layoutRollout, rolloutStats } from './rollout.js';
-import type { Scorer } from './scorer.js';
+import type { RewardPart, RewardRow, Scorer } from './scorer.js';
 import { createUpdater, stackMinibatches, valueHeadShapes } from './update.js';
 import { watchMetrics } from './watch.js';
 
@@ -38,8 +38,11 @@ export interface PPOJob {
   policy: CausalLM;
   /** The frozen reference; a copy of the starting policy when omitted. */
   reference?: CausalLM;
-  scorer: Scorer;
+  /** One scorer, or several weighted rewards (each logged as rewards/<name>/mean and /std). */
+  scorer: Scorer | readonly RewardPart[];
   prompts: readonly string[];
+  /** Each prompt's other dataset columns, handed to the scorer (TRL's reward-function kwargs). */
+  promptRows?: readonly RewardRow[];
   /** Run directory: metrics, samples, checkpoint/, reference/, policy/. Resumes from a checkpoint there. */
   runDir?: string;
   sink?: EventSink;
@@ -68,6 +71,7 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
   const stops = new Set(c.eosTokenIds); // a completion ends at any of them
   const N = cfg.maxNewTokens;
   const promptTokens = job.prompts.map((p) => tok.encode(p));
+  const rewards = 'score' in job.scorer ? [{ name: 'score', weight: 1, scorer: job.scorer }] : job.scorer;
   const P = Math.ceil(Math.max(...promptTokens.map((p) => p.length)) / 8) * 8;
   if (P + N > c.nPositions)
     throw new Error(
@@ -137,7 +141,7 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
     const iterRng = rng.fork();
     // 1-3. Sample prompts, generate, score (with dynamic sampling, over several rounds).
     const got = await collectRollout(
-      { cfg, policy, tok, prompts: job.prompts, promptTokens, scorer: job.scorer },
+      { cfg, policy, tok, prompts: job.prompts, promptTokens, rewards, promptRows: job.promptRows ?? [] },
       iterRng,
     );
     const { raw, completions, generateS, scoreS } = got;
@@ -221,12 +225,18 @@ export async function runPPO(job: PPOJob): Promise<PPOResult> {
         eosTokenIds: stops,
         klPerRow: adv.kl,
         scores: raw,
-        range: job.scorer.range,
+        range: 'score' in job.scorer ? job.scorer.range : undefined,
       }),
     );
     if (k > 1) metrics['frac_reward_zero_std'] = got.fracZeroStd;
     if (cfg.dynamicSampling) metrics['num_gen_batches'] = got.rounds;
     for (const [name, values] of Object.entries(m)) if (name.includes('/')) metrics[name] = mean(values);
+    if (Array.isArray(job.scorer)) {
+      for (const [name, values] of Object.entries(got.parts)) {
+        metrics[`rewards/${name}/mean`] = mean(values);
+        metrics[`rewards/${name}/std`] = std(values);
+      }
+    }
     history.push(metrics);
     log?.append('metrics.jsonl', { step: iteration, ...metrics });
     emit({ type: 'metrics', stage, step: iteration, metrics });
@@ -260,6 +270,13 @@ function mean(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]!;
   return a.length ? s / a.length : 0;
+}
+
+/** Sample standard deviation (TRL's torch.std), 0 for fewer than two values. */
+function std(a: readonly number[]): number {
+  if (a.length < 2) return 0;
+  const m = mean(a);
+  return Math.sqrt(a.reduce((s, x) => s + (x - m) ** 2, 0) / (a.length - 1));
 }
 
 function rowSums(x: Float32Array, mask: Float32Array, N: number): number[] {

@@ -1,10 +1,32 @@
-/** What PPO optimises: anything that scores (prompt, completion) pairs. A reward model is one; a rule is another. */
+/**
+ * What RL optimises: anything that scores (prompt, completion) pairs. A reward model is one; a function is
+ * another (rule-based rewards, verifiers, gold raters), getting each prompt's other dataset columns as `row`,
+ * as TRL's reward functions do. Several weighted rewards (TRL's reward_funcs and reward_weights) sum to one
+ * score, each logged as rewards/<name>/mean and /std.
+ */
 import type { RewardModel } from '@rlhfkit/reward-model';
 
+export type RewardRow = Record<string, unknown>;
+
 export interface Scorer {
-  score(prompts: readonly string[], completions: readonly string[]): Promise<number[]>;
+  /** One score per completion; `rows[i]` holds prompt i's other dataset columns (may be empty). */
+  score(
+    prompts: readonly string[],
+    completions: readonly string[],
+    rows: readonly RewardRow[],
+  ): Promise<number[]>;
   /** The scores a reward model gave its held-out pairs; scores outside it are logged (watch.ts). */
   range?: { min: number; max: number };
+}
+
+/** A reward function: TRL's `(prompts, completions, **kwargs)` one sample at a time. */
+export type RewardFn = (prompt: string, completion: string, row: RewardRow) => number | Promise<number>;
+
+/** One of several rewards: its name in metrics, its weight in the sum, and how it scores. */
+export interface RewardPart {
+  name: string;
+  weight: number;
+  scorer: Scorer;
 }
 
 /** A trained reward model as a scorer (prompt and completion joined as one text, as it was trained). */
@@ -19,7 +41,22 @@ export function rewardModelScorer(rm: RewardModel, batchSize = 16): Scorer {
   };
 }
 
-/** A scorer from a plain function (rule-based rewards, tests, gold raters). */
-export function ruleScorer(f: (prompt: string, completion: string) => number): Scorer {
-  return { score: async (prompts, completions) => prompts.map((p, i) => f(p, completions[i]!)) };
+/** A scorer from a reward function; every sample is scored concurrently. */
+export function ruleScorer(f: RewardFn): Scorer {
+  return {
+    score: (prompts, completions, rows) =>
+      Promise.all(prompts.map(async (p, i) => f(p, completions[i]!, rows[i] ?? {}))),
+  };
+}
+
+/** The weighted sum of the parts' scores, and each part's scores by name. */
+export async function scoreRewards(
+  parts: readonly RewardPart[],
+  prompts: readonly string[],
+  completions: readonly string[],
+  rows: readonly RewardRow[],
+): Promise<{ total: number[]; byName: Record<string, number[]> }> {
+  const scores = await Promise.all(parts.map((p) => p.scorer.score(prompts, completions, rows)));
+  const total = prompts.map((_, i) => parts.reduce((s, p, k) => s + p.weight * scores[k]![i]!, 0));
+  return { total, byName: Object.fromEntries(parts.map((p, k) => [p.name, scores[k]!])) };
 }

@@ -1,4 +1,12 @@
 // @rlhfkit/reward-model: Bradley-Terry preference reward models. This file is the package's whole public API.
+
+export {
+  type RewardTrainConfig,
+  type RewardTrainConfigInput,
+  resolveRewardTrainConfig,
+  rewardTrainConfigSchema,
+  rewardTrainDefaults,
+} from './config.js';
 export {
   type LoadPreferencesOptions,
   loadPreferences,
@@ -22,8 +30,6 @@ export {
   evaluateRewardModel,
   preferenceMetrics,
   type RewardEval,
-  type RewardTrainConfig,
   type RewardTrainOptions,
-  rewardTrainDefaults,
   trainRewardModel,
 } from './train.js';

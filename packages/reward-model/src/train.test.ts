@@ -5,10 +5,11 @@ import { Rng, valueAndGrad } from '@rlhfkit/engine';
 import { JobSwitch } from '@rlhfkit/io';
 import { CausalLM, gptConfig, initParams, modelConfig, readSafetensors, Tokenizer } from '@rlhfkit/model';
 import { describe, expect, it } from 'vitest';
+import { rewardTrainDefaults } from './config.js';
 import type { PreferenceRecord } from './data.js';
 import { bradleyTerryLoss } from './loss.js';
 import { RewardModel } from './model.js';
-import { preferenceMetrics, rewardTrainDefaults, trainRewardModel } from './train.js';
+import { preferenceMetrics, trainRewardModel } from './train.js';
 
 const good = ['good', 'great', 'happy', 'bright', 'kind', 'warm'];
 const other = ['the', 'a', 'ship', 'sea', 'man', 'went', 'to', 'of', 'and', 'old', 'whale', 'day'];

@@ -14,37 +14,10 @@ import {
   saveCheckpoint,
   type Tokenizer,
 } from '@rlhfkit/model';
+import type { RewardTrainConfig } from './config.js';
 import type { PreferenceRecord } from './data.js';
 import { bradleyTerryLoss } from './loss.js';
 import { asRewardBackbone, encodeItem, initScoreHead, RewardModel, rewardShapes, scoresAt } from './model.js';
-
-export interface RewardTrainConfig {
-  /** Passes over the training pairs. */
-  epochs: number;
-  /** Pairs per step (2 × batchSize rows per forward). */
-  batchSize: number;
-  /** Tokens per text; longer texts keep their last tokens (where the score is read). */
-  maxLength: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  maxGradNorm: number;
-  /** Centering coefficient λ on (r_c + r_r)² (rlhf-conventions.md); 0: off. */
-  centering: number;
-  seed: number;
-}
-
-export const rewardTrainDefaults: RewardTrainConfig = {
-  epochs: 2,
-  batchSize: 16,
-  maxLength: 64,
-  lr: 1e-3,
-  warmupSteps: 10,
-  weightDecay: 0.01,
-  maxGradNorm: 1,
-  centering: 0.01,
-  seed: 0,
-};
 
 export interface RewardEval {
   loss: number;
