@@ -1,14 +1,22 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Tests run on TypeScript source: each workspace package (and subpath entry) resolves to the file its
-// "@rlhfkit/source" export condition names (plain Node and dist builds ignore that condition).
+// Tests run on TypeScript source: each workspace package's entries (the package and its subpaths, such as
+// @rlhfkit/engine/testing) resolve to the files their "@rlhfkit/source" export condition names (plain Node and
+// dist builds ignore that condition).
 const pkgs = ['io', 'engine', 'core', 'model', 'reward-model', 'ppo', 'serve', 'dpo'];
-const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
-const alias = [
-  { find: /^@rlhfkit\/engine\/testing$/, replacement: src('engine/src/testing/gradcheck.ts') },
-  ...pkgs.map((p) => ({ find: new RegExp(`^@rlhfkit/${p}$`), replacement: src(`${p}/src/index.ts`) })),
-];
+const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const alias = pkgs.flatMap((p) => {
+  const dir = new URL(`./packages/${p}/`, import.meta.url);
+  const { exports } = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
+    exports: Record<string, { '@rlhfkit/source': string }>;
+  };
+  return Object.entries(exports).map(([sub, conditions]) => ({
+    find: new RegExp(`^${literal(`@rlhfkit/${p}${sub.slice(1)}`)}$`),
+    replacement: fileURLToPath(new URL(conditions['@rlhfkit/source'], dir)),
+  }));
+});
 
 export default defineConfig({
   resolve: { alias },

@@ -13,26 +13,25 @@ const runs = [
 
 describe('Home', () => {
   it('offers to start a job, open a past run or compare runs', async () => {
-    const view = render(<Home available={['demo']} runs={runs} onDone={vi.fn()} />);
+    const view = render(<Home runs={runs} onDone={vi.fn()} />);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('Start a job'));
     expect(view.lastFrame()).toContain('Open a past run (2 found)');
     expect(view.lastFrame()).toContain('Compare runs');
   });
 
-  it('lists the job kinds, marking those not available yet, and opens the form of the one picked', async () => {
-    const view = render(<Home available={['demo']} runs={runs} onDone={vi.fn()} />);
+  it('lists the job kinds with their summaries and opens the form of the one picked', async () => {
+    const view = render(<Home runs={runs} onDone={vi.fn()} />);
     await tick();
     await press(view, enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('pretrain'));
-    expect(view.lastFrame()).toMatch(/ppo .*\(not available yet\)/);
-    expect(view.lastFrame()).not.toMatch(/demo .*\(not available yet\)/);
+    expect(view.lastFrame()).toMatch(/sft +supervised fine-tuning/);
     await press(view, enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('start rlhf demo'));
   });
 
   it('opens a past run picked from the list', async () => {
     const onDone = vi.fn();
-    const view = render(<Home available={[]} runs={runs} onDone={onDone} />);
+    const view = render(<Home runs={runs} onDone={onDone} />);
     await tick();
     await press(view, down, enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('runs/ppo-2  (ppo, running)'));
@@ -42,7 +41,7 @@ describe('Home', () => {
 
   it('compares the runs selected with space', async () => {
     const onDone = vi.fn();
-    const view = render(<Home available={[]} runs={runs} onDone={onDone} />);
+    const view = render(<Home runs={runs} onDone={onDone} />);
     await tick();
     await press(view, down, down, enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('space selects'));
@@ -68,7 +67,7 @@ describe('Home', () => {
 
   it('quits on q', async () => {
     const onDone = vi.fn();
-    const view = render(<Home available={[]} runs={[]} onDone={onDone} />);
+    const view = render(<Home runs={[]} onDone={onDone} />);
     await tick();
     await press(view, 'q');
     await vi.waitFor(() => expect(onDone).toHaveBeenCalledWith({ type: 'quit' }));

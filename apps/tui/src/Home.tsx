@@ -7,7 +7,7 @@ import type { JobKind } from '@rlhfkit/io';
 import { Box, Text, useInput, useStdin } from 'ink';
 import { useState } from 'react';
 import { JobForm } from './JobForm.js';
-import { jobKinds, jobSpecs } from './jobs.js';
+import { jobKinds, jobSpecs } from './jobs/specs.js';
 import type { RunEntry } from './runs.js';
 
 export type HomeAction =
@@ -17,8 +17,6 @@ export type HomeAction =
   | { type: 'quit' };
 
 export interface HomeProps {
-  /** Kinds with a runner plugged in; the others are listed as not available yet. */
-  available: readonly JobKind[];
   runs: RunEntry[];
   onDone: (action: HomeAction) => void;
 }
@@ -30,7 +28,7 @@ type Screen =
   | { name: 'open' }
   | { name: 'compare' };
 
-export function Home({ available, runs, onDone }: HomeProps) {
+export function Home({ runs, onDone }: HomeProps) {
   const [screen, setScreen] = useState<Screen>({ name: 'menu' });
   const [typing, setTyping] = useState(false);
   const { isRawModeSupported } = useStdin();
@@ -62,6 +60,7 @@ export function Home({ available, runs, onDone }: HomeProps) {
       <JobForm
         kind={screen.kind}
         schema={jobSpecs[screen.kind].schema}
+        {...(jobSpecs[screen.kind].check ? { check: jobSpecs[screen.kind].check } : {})}
         onCancel={back}
         onSubmit={(options) => onDone({ type: 'job', kind: screen.kind, options })}
       />
@@ -86,7 +85,7 @@ export function Home({ available, runs, onDone }: HomeProps) {
       <Select
         isDisabled={!raw}
         options={jobKinds.map((k) => ({
-          label: `${k.padEnd(9)} ${jobSpecs[k].summary}${available.includes(k) ? '' : '  (not available yet)'}`,
+          label: `${k.padEnd(9)} ${jobSpecs[k].summary}`,
           value: k,
         }))}
         onChange={(k) => setScreen({ name: 'form', kind: k as JobKind })}

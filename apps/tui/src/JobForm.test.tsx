@@ -2,7 +2,13 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
 import { press } from '../test/helpers.js';
 import { JobForm } from './JobForm.js';
-import { demoOptions, pretrainOptions } from './jobs.js';
+import { jobSpecs } from './jobs/specs.js';
+import { fieldsOf } from './options.js';
+
+const demoOptions = jobSpecs.demo.schema;
+const pretrainOptions = jobSpecs.pretrain.schema;
+/** Down presses from the first field to the start button. */
+const toStart = (schema: typeof demoOptions) => fieldsOf(schema).length;
 
 const down = '\u001B[B';
 const enter = '\r';
@@ -23,11 +29,12 @@ describe('JobForm', () => {
     const onSubmit = vi.fn();
     const view = render(<JobForm kind="demo" schema={demoOptions} onSubmit={onSubmit} onCancel={vi.fn()} />);
     await tick();
-    await press(view, ...Array(6).fill(down), enter);
+    await press(view, ...Array(toStart(demoOptions)).fill(down), enter);
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
     expect(onSubmit.mock.calls[0]?.[0]).toEqual({
       preset: 'default',
       seed: 0,
+      resume: false,
       device: 'cpu',
       allowCpuFallback: false,
     });
@@ -37,7 +44,7 @@ describe('JobForm', () => {
     const onSubmit = vi.fn();
     const view = render(<JobForm kind="demo" schema={demoOptions} onSubmit={onSubmit} onCancel={vi.fn()} />);
     await tick();
-    view.stdin.write(down.repeat(6) + enter);
+    view.stdin.write(down.repeat(toStart(demoOptions)) + enter);
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
     expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ preset: 'default' });
   });
@@ -56,15 +63,15 @@ describe('JobForm', () => {
       <JobForm kind="pretrain" schema={pretrainOptions} onSubmit={onSubmit} onCancel={vi.fn()} />,
     );
     await tick();
-    const fields = Object.keys(pretrainOptions.shape).length; // the start button is below the last field
-    await press(view, ...Array(fields).fill(down), enter);
+    const n = toStart(pretrainOptions);
+    await press(view, ...Array(n).fill(down), enter);
     await vi.waitFor(() => expect(view.lastFrame()).toContain('missing --data: it is required'));
     expect(onSubmit).not.toHaveBeenCalled();
-    await press(view, ...Array(fields).fill('\u001B[A'), enter, 'corpus.txt', enter);
+    await press(view, ...Array(n).fill('\u001B[A'), enter, 'corpus.txt', enter);
     await vi.waitFor(() => expect(view.lastFrame()).toMatch(/--data\s+corpus\.txt/));
-    await press(view, ...Array(fields).fill(down), enter);
+    await press(view, ...Array(n).fill(down), enter);
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
-    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ data: 'corpus.txt', steps: 2000, layers: 4 });
+    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ data: 'corpus.txt', steps: 1000, nLayer: 4 });
   });
 
   it('goes back on Esc', async () => {

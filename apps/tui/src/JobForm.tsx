@@ -7,11 +7,13 @@ import { Box, Text, useInput, useStdin } from 'ink';
 import { useRef, useState } from 'react';
 import type { ZodObject } from 'zod';
 import { UsageError } from './io.js';
-import { type FieldSpec, fieldsOf, validateOptions } from './options.js';
+import { type CrossCheck, type FieldSpec, fieldsOf, validateOptions } from './options.js';
 
 export interface JobFormProps {
   kind: string;
   schema: ZodObject;
+  /** The command's rules across fields. */
+  check?: CrossCheck;
   onSubmit: (options: Record<string, unknown>) => void;
   onCancel: () => void;
 }
@@ -25,14 +27,17 @@ export function formOptions(fields: FieldSpec[], values: Record<string, string>)
     const v = (values[f.key] ?? '').trim();
     if (v === '') continue;
     if (f.type === 'boolean') raw[f.key] = v === 'true';
-    else if ((f.type === 'number' || f.type === 'integer') && v !== '' && !Number.isNaN(Number(v)))
+    else if (f.type === 'array') {
+      const items = v.split(',').map((x) => x.trim());
+      raw[f.key] = f.items === 'number' ? items.map((x) => (Number.isNaN(Number(x)) ? x : Number(x))) : items;
+    } else if ((f.type === 'number' || f.type === 'integer') && v !== '' && !Number.isNaN(Number(v)))
       raw[f.key] = Number(v);
     else raw[f.key] = v;
   }
   return raw;
 }
 
-export function JobForm({ kind, schema, onSubmit, onCancel }: JobFormProps) {
+export function JobForm({ kind, schema, check, onSubmit, onCancel }: JobFormProps) {
   const fields = fieldsOf(schema);
   // Keys typed fast arrive in one chunk and are handled before React re-renders, so the handler reads and
   // writes the form through refs, and the state only mirrors them for rendering.
@@ -66,12 +71,12 @@ export function JobForm({ kind, schema, onSubmit, onCancel }: JobFormProps) {
     const sources = Object.fromEntries(Object.keys(raw).map((k) => [k, 'flag' as const]));
     try {
       onSubmit(
-        validateOptions(kind, schema, {
-          raw,
-          sources,
-          positionals: [],
-          common: { json: false, help: false },
-        }),
+        validateOptions(
+          kind,
+          schema,
+          { raw, sources, positionals: [], common: { json: false, help: false } },
+          check,
+        ),
       );
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;

@@ -4,36 +4,59 @@ import type { JobEvent } from '@rlhfkit/io';
 import { CausalLM, initParams, modelConfig, Tokenizer } from '@rlhfkit/model';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingIo, tempDir } from '../test/helpers.js';
-import { jobs } from './jobs.js';
 import { defaultOut, main } from './main.js';
+import { jobs } from './worker-runner.js';
 
-// Tests that swap in a fake pretrain runner put the real one back.
-const realPretrain = jobs.pretrain;
+// Tests that swap in a fake runner put the real one back.
+const real = { ...jobs };
 afterEach(() => {
-  if (realPretrain) jobs.pretrain = realPretrain;
+  Object.assign(jobs, real);
 });
 
 describe('rlhf --help', () => {
   it('lists every command with a one-line summary', async () => {
     const r = recordingIo();
     expect(await main(['--help'], r.io)).toBe(0);
-    for (const c of ['demo', 'pretrain', 'train-rm', 'ppo', 'eval <run dir>', 'compare <run dir>...']) {
+    for (const c of [
+      'demo',
+      'pretrain',
+      'sft',
+      'train-rm',
+      'ppo',
+      'generate',
+      'export',
+      'eval <run dir>',
+      'compare <run dir>...',
+    ]) {
       expect(r.out()).toContain(c);
     }
     expect(r.out()).toContain('rlhf');
     expect(r.out()).not.toContain('_fake-job');
   });
 
-  it('lists each flag of a job with its type, default and description', async () => {
+  it('lists each flag of a job by section, with its type, default and description', async () => {
     const r = recordingIo();
     expect(await main(['ppo', '--help'], r.io)).toBe(0);
     const out = r.out();
-    expect(out).toContain('Usage: rlhf ppo --policy <path> --reward-model <path> --prompts <path> [options]');
-    expect(out).toMatch(/--algorithm <name>\s+ppo\|reinforce\|rloo\|grpo\s+ppo\s+policy-gradient algorithm/);
-    expect(out).toMatch(/--kl-coef <number>\s+number\s+0\.05\s+KL penalty/);
-    expect(out).toMatch(/--group-size <int>\s+int\s+4/);
+    expect(out).toContain('Usage: rlhf ppo --policy <path> --prompts <path> [options]');
+    expect(out).toMatch(/--algorithm <name>\s+ppo\|reinforce\|rloo\|grpo\s+ppo\s+policy-gradient estimator/);
+    expect(out).toMatch(/--kl-coef <number>\s+number\s+0\.05\s+initial \(or fixed\) KL coefficient/);
+    expect(out).toMatch(/--group-size <int>\s+int\s+-\s+completions per prompt/);
     expect(out).toMatch(/--resume\s+boolean\s+false/);
     expect(out).toMatch(/--policy <path>\s+string\s+required/);
+    expect(out).toMatch(/--reward-fn <spec>\s+string\.\.\.\s+-\s+FILE\.mjs\[:export\], repeatable/);
+    const sections = [...out.matchAll(/^([A-Z][\w (),]*):$/gm)].map((m) => m[1]);
+    expect(sections).toEqual([
+      'Inputs',
+      'Reward',
+      'Algorithm',
+      'Rollout and sampling',
+      'Optimization',
+      'Loss',
+      'KL penalty',
+      'Run',
+      'Common',
+    ]);
     expect(out).toContain('--config <file>');
     expect(out).toContain('--json');
   });
@@ -44,6 +67,7 @@ describe('rlhf --help', () => {
     for (const flag of [
       '--preset <name>',
       '--out <path>',
+      '--resume',
       '--seed <int>',
       '--threads <int>',
       '--device <name>',
@@ -89,7 +113,7 @@ describe('argument validation', () => {
     const r = await run('train-rm');
     expect(r.code).toBe(2);
     expect(r.err).toContain('missing --data');
-    expect(r.err).toContain('missing --base');
+    expect(r.err).toContain('missing --model');
   });
 
   it('rejects an unknown flag and suggests the closest one', async () => {
@@ -105,34 +129,63 @@ describe('argument validation', () => {
   });
 
   it('rejects an integer flag given a fraction and a count below its minimum', async () => {
-    const r = await run('pretrain', '--data', 'a.txt', '--layers', '1.5', '--steps', '0');
+    const r = await run('pretrain', '--data', 'a.txt', '--n-layer', '1.5', '--steps', '0');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('--layers: expected an integer, got 1.5');
-    expect(r.err).toContain('--steps: must be >= 1; got 0');
+    expect(r.err).toContain('--n-layer: expected an integer, got 1.5');
+    expect(r.err).toContain('--steps: must be > 0; got 0');
   });
 
-  it('catches a group size that does not divide the batch at config time, not mid-run', async () => {
-    const r = await run(
+  it("catches the package's cross-field rules at config time, naming flags and the fix", async () => {
+    const ppo = ['ppo', '--policy', 'p', '--reward-model', 'rm', '--prompts', 'x', '--algorithm', 'grpo'];
+    const r = await run(...ppo, '--prompts-per-iteration', '3', '--group-size', '4', '--minibatch-size', '8');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(
+      '--minibatch-size: 8 must divide --prompts-per-iteration × --group-size = 12; try --minibatch-size 6',
+    );
+    const one = await run(...ppo, '--group-size', '1');
+    expect(one.err).toContain(
+      '--group-size: grpo compares completions of one prompt: set --group-size ≥ 2 (got 1)',
+    );
+    const steps = await run('sft', '--model', 'm', '--data', 'd.jsonl', '--steps', '25');
+    expect(steps.err).toContain('--steps: 25 must be a multiple of --steps-per-run (10); try 30');
+  });
+
+  it('keeps --group-size for every algorithm, and derives it only when it is not given', async () => {
+    const seen: Record<string, unknown>[] = [];
+    jobs.ppo = (options) => {
+      seen.push(options);
+      return { control: { pause() {}, resume() {}, saveNow() {}, stop() {} }, done: Promise.resolve({}) };
+    };
+    const ppo = ['ppo', '--policy', 'p', '--reward-model', 'rm', '--prompts', 'x', '--json'];
+    expect(await main([...ppo, '--algorithm', 'reinforce', '--group-size', '4'], recordingIo().io)).toBe(0);
+    expect(seen[0]?.['groupSize']).toBe(4);
+    expect(await main([...ppo, '--algorithm', 'rloo'], recordingIo().io)).toBe(0);
+    expect(seen[1]?.['groupSize']).toBeUndefined(); // the package derives 4 for rloo
+  });
+
+  it('asks for a reward, and one weight per reward', async () => {
+    const none = await run('ppo', '--policy', 'p', '--prompts', 'x');
+    expect(none.err).toContain(
+      '--reward-model: give a reward: --reward-model DIR and/or --reward-fn FILE.mjs',
+    );
+    const w = await run(
       'ppo',
       '--policy',
       'p',
-      '--reward-model',
-      'rm',
       '--prompts',
       'x',
-      '--algorithm',
-      'grpo',
-      '--batch',
-      '10',
+      '--reward-fn',
+      'f.mjs',
+      '--reward-weights',
+      '1,2',
     );
-    expect(r.code).toBe(2);
-    expect(r.err).toContain('--group-size: must divide --batch (10) for grpo');
+    expect(w.err).toContain('--reward-weights: 2 weights for 1 rewards; give one per reward');
   });
 
   it('catches a width that is not a multiple of the head count', async () => {
-    const r = await run('pretrain', '--data', 'a.txt', '--dim', '100', '--heads', '3');
+    const r = await run('pretrain', '--data', 'a.txt', '--n-embd', '100', '--n-head', '3');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('--dim: must be a multiple of --heads (3)');
+    expect(r.err).toContain('--n-embd: must be a multiple of --n-head (3)');
   });
 
   it('reports a missing input file of a job in one line, exits 2, and writes no run directory', async () => {
@@ -168,7 +221,7 @@ describe('argument validation', () => {
         'train-rm',
         '--data',
         join(dir, name),
-        '--base',
+        '--model',
         join(dir, 'none'),
         '--out',
         join(dir, `run-${name}`),
@@ -182,7 +235,7 @@ describe('argument validation', () => {
     }
   });
 
-  it('fine-tunes on prompt/completion JSON lines with rlhf pretrain and writes a model directory', async () => {
+  it('pretrains on prompt/completion JSON lines (loss on the completion) and writes a model directory', async () => {
     const dir = tempDir();
     const lines = Array.from({ length: 40 }, (_, i) =>
       JSON.stringify({ prompt: `Q${i % 5}:`, completion: ` ${i % 5} apples.` }),
@@ -198,7 +251,19 @@ describe('argument validation', () => {
       '--vocab-size',
       '280',
     ];
-    const r = await run('pretrain', ...args, '--layers', '1', '--heads', '2', '--dim', '16', '--ctx', '16');
+    const shape = [
+      '--n-layer',
+      '1',
+      '--n-head',
+      '2',
+      '--n-embd',
+      '16',
+      '--n-positions',
+      '16',
+      '--eval-fraction',
+      '0.1',
+    ];
+    const r = await run('pretrain', ...args, ...shape);
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, 'run', 'model', 'model.safetensors'))).toBe(true);
     expect(existsSync(join(dir, 'run', 'eval.jsonl'))).toBe(true);
@@ -256,12 +321,12 @@ describe('config files', () => {
       seen.push(options);
       return { control: { pause() {}, resume() {}, saveNow() {}, stop() {} }, done: Promise.resolve({}) };
     };
-    writeFileSync(config, 'data: corpus.txt\nvocab-size: 2000\nsteps: 5\n');
-    expect(await main(['pretrain', '--config', config, '--steps', '7'], r.io)).toBe(0);
+    writeFileSync(config, 'data: corpus.txt\nvocab-size: 2000\nsteps: 50\n');
+    expect(await main(['pretrain', '--config', config, '--steps', '70'], r.io)).toBe(0);
     expect(seen[0]).toMatchObject({
-      data: 'corpus.txt',
+      data: join(dir, 'corpus.txt'),
       vocabSize: 2000,
-      steps: 7,
+      steps: 70,
       out: expect.stringContaining(join(dir, 'runs', 'pretrain-')),
     });
   });

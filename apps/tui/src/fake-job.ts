@@ -4,13 +4,17 @@
  * live view, the plain output, `rlhf eval` and scripts/tui-check.sh can be exercised without the engine.
  */
 import { join } from 'node:path';
-import { type JobEvent, JobSwitch, RunLog, type RunStatus } from '@rlhfkit/io';
+import { type JobEvent, JobSwitch, Run } from '@rlhfkit/io';
 import { z } from 'zod';
-import type { JobRunner } from './jobs.js';
+import type { JobRunner } from './jobs/specs.js';
 
 export const fakeJobOptions = z.strictObject({
   duration: z.number().positive().default(5).describe('seconds the scripted job takes'),
-  out: z.string().min(1).optional().describe('write a demo-style run directory here'),
+  out: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'write a demo-style run directory here', path: true }),
   fail: z.boolean().default(false).describe('fail halfway through the last stage (exit code 1)'),
 });
 
@@ -40,13 +44,6 @@ function metricsFor(stage: string, step: number, n: number, noise: () => number)
   };
 }
 
-/** Writes run.json for one run directory, keeping its kind and start time. */
-function statusWriter(log: RunLog | undefined, kind: string, config: unknown) {
-  const startedAt = new Date().toISOString();
-  return (status: RunStatus) =>
-    log?.writeJson('run.json', { kind, status, startedAt, updatedAt: new Date().toISOString(), config });
-}
-
 export const runFakeJob: JobRunner = (rawOptions, emit) => {
   const options = fakeJobOptions.parse(rawOptions);
   const interval = (options.duration * 1000) / stages.reduce((a, s) => a + s.steps, 0);
@@ -56,19 +53,17 @@ export const runFakeJob: JobRunner = (rawOptions, emit) => {
     seed = (seed * 1664525 + 1013904223) >>> 0;
     return (seed / 2 ** 32) * 2 - 1;
   };
-  const root = options.out ? new RunLog(options.out) : undefined;
-  const setStatus = statusWriter(root, 'demo', options);
-  let setStageStatus = statusWriter(undefined, '', {});
+  const open = (dir: string, kind: string, config: unknown) => Run.open(dir, { kind, config, resume: false });
+  const root = options.out ? open(options.out, 'demo', options) : undefined;
+  let stage: Run | undefined;
   const sink = (e: JobEvent) => emit(e);
 
   async function run(): Promise<Record<string, unknown>> {
-    setStatus('running');
     const seconds: Record<string, number> = {};
     for (const [index, { name, steps }] of stages.entries()) {
       const t0 = Date.now();
-      const log = options.out ? new RunLog(join(options.out, name)) : undefined;
-      setStageStatus = statusWriter(log, name, { steps });
-      setStageStatus('running');
+      stage = options.out ? open(join(options.out, name), name, { steps }) : undefined;
+      const log = stage?.log;
       sink({ type: 'stage', stage: name, index, total: stages.length });
       for (let step = 1; step <= steps; step++) {
         await new Promise((r) => setTimeout(r, interval));
@@ -96,13 +91,13 @@ export const runFakeJob: JobRunner = (rawOptions, emit) => {
           sink({ type: 'checkpoint', stage: name, step, path });
         }
         await control.gate((paused) => {
-          setStatus(paused ? 'paused' : 'running');
+          root?.status(paused ? 'paused' : 'running');
           if (paused || !control.stopRequested)
             sink({ type: 'status', status: paused ? 'paused' : 'running' });
         });
         if (control.stopRequested) {
-          setStageStatus('stopped');
-          setStatus('stopped');
+          stage?.finish('stopped');
+          root?.finish('stopped');
           sink({ type: 'status', status: 'stopped' });
           const summary = { stopped: true, stage: name, step };
           sink({ type: 'done', summary });
@@ -110,7 +105,7 @@ export const runFakeJob: JobRunner = (rawOptions, emit) => {
         }
       }
       seconds[name] = (Date.now() - t0) / 1000;
-      setStageStatus('done');
+      stage?.finish('done');
     }
     const summary = {
       gold_score_before: -0.42,
@@ -121,16 +116,15 @@ export const runFakeJob: JobRunner = (rawOptions, emit) => {
       rm_eval_accuracy: 0.8,
       seconds_per_stage: seconds,
     };
-    root?.writeJson('summary.json', summary);
-    setStatus('done');
+    root?.finish('done', { summary });
     sink({ type: 'done', summary });
     return summary;
   }
 
   const done = run().catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
-    setStageStatus('failed');
-    setStatus('failed');
+    stage?.finish('failed', { error: message });
+    root?.finish('failed', { error: message });
     sink({ type: 'error', message });
     throw err;
   });

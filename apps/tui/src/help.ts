@@ -1,33 +1,56 @@
-/** --help text, generated from the command schemas: flag, type, default, description. */
-import { type CommandSpec, jobKinds, jobSpecs } from './jobs.js';
+/** --help text, generated from the command schemas: flags grouped by section, with type, default and description. */
+import type { CommandSpec } from './jobs/specs.js';
 import { type FieldSpec, fieldsOf } from './options.js';
 
-export interface NamedCommand extends CommandSpec {
-  name: string;
-  /** Flag lines beside the schema's (name, description). */
-  extra?: [string, string][];
-}
-
 const common: [string, string][] = [
-  ['--config <file>', 'JSON or YAML file with any of the options above; flags override it'],
+  ['--config <file>', 'JSON or YAML file with any of the options above (same names); flags override it'],
   ['--json', 'no TUI: print every event as one JSON line on stdout'],
   ['-h, --help', 'show this help'],
 ];
 
+/** Section titles, in the order sections print; a group not listed prints after these, titled by its name. */
+const sections: [string, string][] = [
+  ['inputs', 'Inputs'],
+  ['reward', 'Reward'],
+  ['model', 'Model (a new one)'],
+  ['algorithm', 'Algorithm'],
+  ['rollout', 'Rollout and sampling'],
+  ['sampling', 'Sampling'],
+  ['optimization', 'Optimization'],
+  ['loss', 'Loss'],
+  ['kl', 'KL penalty'],
+  ['evaluation', 'Evaluation'],
+  ['run', 'Run'],
+  ['output', 'Output'],
+];
+
 function typeOf(f: FieldSpec): string {
   if (f.type === 'enum') return (f.choices ?? []).join('|');
+  if (f.type === 'array') return `${f.items === 'string' ? 'string' : 'number'}...`;
   return f.type === 'integer' ? 'int' : f.type;
 }
 
 function flagOf(f: FieldSpec): string {
   if (f.type === 'boolean') return `--${f.flag}`;
-  const placeholder = f.type === 'enum' ? 'name' : f.type === 'string' ? 'path' : typeOf(f);
+  const placeholder =
+    f.type === 'enum'
+      ? 'name'
+      : f.type === 'array'
+        ? f.items === 'number'
+          ? 'x,y...'
+          : 'spec'
+        : f.type === 'string'
+          ? f.path
+            ? 'path'
+            : 'text'
+          : typeOf(f);
   return `--${f.flag} <${placeholder}>`;
 }
 
 function defaultOf(f: FieldSpec): string {
   if (f.required) return 'required';
-  return f.default === undefined ? '-' : String(f.default);
+  if (f.default === undefined || (Array.isArray(f.default) && f.default.length === 0)) return '-';
+  return String(f.default);
 }
 
 function table(rows: string[][]): string[] {
@@ -40,7 +63,19 @@ function table(rows: string[][]): string[] {
   );
 }
 
-export function commandHelp(cmd: NamedCommand): string {
+/** The fields of a command by section, sections in help order. */
+export function fieldGroups(fields: FieldSpec[]): [string, FieldSpec[]][] {
+  const names = [...new Set(fields.map((f) => f.group))];
+  const rank = (g: string) => {
+    const i = sections.findIndex(([name]) => name === g);
+    return i < 0 ? sections.length : i;
+  };
+  return names
+    .sort((a, b) => rank(a) - rank(b))
+    .map((g) => [sections.find(([name]) => name === g)?.[1] ?? g, fields.filter((f) => f.group === g)]);
+}
+
+export function commandHelp(cmd: CommandSpec): string {
   const fields = fieldsOf(cmd.schema);
   const required = fields.filter((f) => f.required).map((f) => `${flagOf(f)}`);
   const usage = ['rlhf', cmd.name, ...required, cmd.positionals ?? '', fields.length > 0 ? '[options]' : '']
@@ -48,12 +83,22 @@ export function commandHelp(cmd: NamedCommand): string {
     .join(' ');
   const lines = [`Usage: ${usage}`, '', `rlhf ${cmd.name}: ${cmd.summary}`, ''];
   if (fields.length > 0) {
-    lines.push('Options:');
-    const rows = [['  flag', 'type', 'default', 'description']];
-    for (const f of fields) rows.push([`  ${flagOf(f)}`, typeOf(f), defaultOf(f), f.description]);
-    lines.push(...table(rows), '');
+    // One table for all sections, so the columns line up across them.
+    const rows: string[][] = [];
+    const heads = new Map<number, string>();
+    for (const [title, group] of fieldGroups(fields)) {
+      heads.set(rows.length, title);
+      for (const f of group) rows.push([`  ${flagOf(f)}`, typeOf(f), defaultOf(f), f.description]);
+    }
+    table(rows).forEach((line, i) => {
+      const head = heads.get(i);
+      if (head) lines.push(`${head}:`);
+      lines.push(line);
+      if (heads.has(i + 1)) lines.push('');
+    });
     lines.push(
-      'Boolean flags also take a --no- form. Config keys are the flag names (kebab or camelCase).',
+      '',
+      'Boolean flags also take a --no- form. Config keys are the option names (kebab or camelCase).',
       '',
     );
   }
@@ -63,11 +108,8 @@ export function commandHelp(cmd: NamedCommand): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function mainHelp(extra: NamedCommand[]): string {
-  const rows = [
-    ...jobKinds.map((k) => [`  ${k}`, jobSpecs[k].summary]),
-    ...extra.map((c) => [`  ${c.name}${c.positionals ? ` ${c.positionals}` : ''}`, c.summary]),
-  ];
+export function mainHelp(commands: CommandSpec[]): string {
+  const rows = commands.map((c) => [`  ${c.name}${c.positionals ? ` ${c.positionals}` : ''}`, c.summary]);
   return [
     'rlhf: train, fine-tune and inspect small language models with RLHF, from the terminal.',
     '',

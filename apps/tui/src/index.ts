@@ -5,14 +5,14 @@
 export { createEventBus, type EventSource } from './event-bus.js';
 export { exitCodes, type Io, processIo, UsageError } from './io.js';
 export {
-  demoOptions,
+  type CommandSpec,
   type JobRunner,
+  type JobSpec,
   jobKinds,
-  jobs,
-  ppoOptions,
-  pretrainOptions,
-  trainRmOptions,
-} from './jobs.js';
+  jobSpecs,
+  runOptions,
+} from './jobs/specs.js';
 export { main } from './main.js';
 export { type Action, initialState, type JobState, reducer } from './reducer.js';
 export { loadRun, type RunData } from './runs.js';
+export { jobs } from './worker-runner.js';

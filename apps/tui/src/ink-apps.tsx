@@ -3,7 +3,6 @@
  * React take about half a second to load and `rlhf --help`, pipes and CI should not pay for them.
  */
 
-import type { JobKind } from '@rlhfkit/io';
 import { render, renderToString } from 'ink';
 import type { EventSource } from './event-bus.js';
 import { Home, type HomeAction } from './Home.js';
@@ -42,11 +41,10 @@ export async function runLiveJob(
 }
 
 /** The home screen until the user picks something (Ctrl-C or q is quit). */
-export function runHome(available: JobKind[], runs: RunEntry[]): Promise<HomeAction> {
+export function runHome(runs: RunEntry[]): Promise<HomeAction> {
   return new Promise<HomeAction>((done) => {
     const instance = render(
       <Home
-        available={available}
         runs={runs}
         onDone={(a) => {
           done(a);

@@ -1,14 +1,15 @@
 /** `rlhf eval <run dir>` and `rlhf compare <run>...`: reward curves and summary tables of run directories. */
 import { z } from 'zod';
-import { commandHelp, type NamedCommand } from './help.js';
+import { commandHelp } from './help.js';
 import { exitCodes, type Io, isInteractive, UsageError } from './io.js';
+import type { CommandSpec } from './jobs/specs.js';
 import { fieldsOf, parseCommandArgs } from './options.js';
 import { type Block, compareReport, evalReport, renderPlain, runJson } from './report-blocks.js';
 import { loadRun } from './runs.js';
 
 const noOptions = z.strictObject({});
 
-export const evalCommandSpec: NamedCommand = {
+export const evalCommandSpec: CommandSpec = {
   name: 'eval',
   summary: 'reward curves and a summary table of one run (finished, going or killed)',
   positionals: '<run dir>',
@@ -16,7 +17,7 @@ export const evalCommandSpec: NamedCommand = {
   extra: [['--json', 'print the summary as JSON']],
 };
 
-export const compareCommandSpec: NamedCommand = {
+export const compareCommandSpec: CommandSpec = {
   name: 'compare',
   summary: 'overlay the curves of several runs and tabulate their metrics',
   positionals: '<run dir>...',

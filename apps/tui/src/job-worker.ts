@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { JobControl, JobEvent, JobKind } from '@rlhfkit/io';
-import { runners } from './runners.js';
+import { jobSpecs } from './jobs/specs.js';
 
 export type ToWorker = { control: keyof JobControl };
 export type FromWorker =
@@ -16,14 +16,16 @@ const port = parentPort;
 if (port) {
   const { kind, options } = workerData as { kind: JobKind; options: Record<string, unknown> };
   const post = (m: FromWorker) => port.postMessage(m);
-  try {
-    const { control, done } = runners[kind](options, (event) => post({ type: 'event', event }));
-    port.on('message', (m: ToWorker) => control[m.control]());
-    done.then(
-      (summary) => post({ type: 'done', summary }),
-      (err: Error) => post({ type: 'error', name: err.name, message: err.message }),
-    );
-  } catch (err) {
-    post({ type: 'error', name: (err as Error).name, message: (err as Error).message });
-  }
+  const fail = (err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    post({ type: 'error', name: e.name, message: e.message });
+  };
+  jobSpecs[kind]
+    .load()
+    .then((runner) => {
+      const { control, done } = runner(options, (event) => post({ type: 'event', event }));
+      port.on('message', (m: ToWorker) => control[m.control]());
+      return done.then((summary) => post({ type: 'done', summary }));
+    })
+    .catch(fail);
 }

@@ -3,22 +3,34 @@
  * one clear message and exit 2, never a stack trace.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { JobKind } from '@rlhfkit/io';
+import { exportCommand, exportCommandSpec } from './commands/export.js';
+import { generateCommand, generateCommandSpec } from './commands/generate.js';
 import { fakeJobOptions, runFakeJob } from './fake-job.js';
-import { commandHelp, mainHelp, type NamedCommand } from './help.js';
+import { commandHelp, mainHelp } from './help.js';
 import { compareCommand, compareCommandSpec, evalCommand, evalCommandSpec } from './inspect.js';
 import { exitCodes, type Io, isInteractive, UsageError } from './io.js';
-import { type JobRunner, jobKinds, jobSpecs, jobs } from './jobs.js';
-import { fieldsOf, parseCommandArgs, validateOptions } from './options.js';
+import { type CommandSpec, type JobRunner, jobKinds, jobSpecs } from './jobs/specs.js';
+import { fieldsOf, parseCommandArgs, resolvePaths, validateOptions } from './options.js';
 import { runJob } from './run-job.js';
 import { discoverRuns } from './runs.js';
+import { jobs } from './worker-runner.js';
 
-const fakeJobSpec: NamedCommand = {
+const fakeJobSpec: CommandSpec = {
   name: '_fake-job',
   summary: 'a scripted demo-shaped event stream (about 5 s) for checking the TUI; no training',
   schema: fakeJobOptions,
 };
+
+/** Every command, in the order `rlhf --help` lists them. */
+const commands = (): CommandSpec[] => [
+  ...jobKinds.map((k) => jobSpecs[k]),
+  generateCommandSpec,
+  exportCommandSpec,
+  evalCommandSpec,
+  compareCommandSpec,
+];
 
 const isJobKind = (s: string): s is JobKind => (jobKinds as readonly string[]).includes(s);
 
@@ -44,11 +56,11 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined) {
     if (isInteractive(io)) return home(io);
-    io.stderr.write(mainHelp([evalCommandSpec, compareCommandSpec]));
+    io.stderr.write(mainHelp(commands()));
     return exitCodes.usage;
   }
   if (command === '-h' || command === '--help' || command === 'help') {
-    io.stdout.write(mainHelp([evalCommandSpec, compareCommandSpec]));
+    io.stdout.write(mainHelp(commands()));
     return exitCodes.ok;
   }
   if (command === '-v' || command === '--version') {
@@ -58,41 +70,36 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     io.stdout.write(`${pkg.version}\n`);
     return exitCodes.ok;
   }
-  if (isJobKind(command)) return jobCommand({ name: command, ...jobSpecs[command] }, jobs[command], rest, io);
+  if (isJobKind(command)) return jobCommand(jobSpecs[command], jobs[command], rest, io);
+  if (command === 'generate') return generateCommand(rest, io);
+  if (command === 'export') return exportCommand(rest, io);
   if (command === 'eval') return evalCommand(rest, io);
   if (command === 'compare') return compareCommand(rest, io);
   if (command === '_fake-job') return jobCommand(fakeJobSpec, runFakeJob, rest, io);
   throw new UsageError(`unknown command '${command}'. Run 'rlhf --help' for the commands.`);
 }
 
-async function jobCommand(
-  spec: NamedCommand,
-  runner: JobRunner | undefined,
-  argv: string[],
-  io: Io,
-): Promise<number> {
-  const args = parseCommandArgs(argv, fieldsOf(spec.schema));
+async function jobCommand(spec: CommandSpec, runner: JobRunner, argv: string[], io: Io): Promise<number> {
+  const fields = fieldsOf(spec.schema);
+  const args = parseCommandArgs(argv, fields);
   if (args.common.help) {
     io.stdout.write(commandHelp(spec));
     return exitCodes.ok;
   }
-  const options = validateOptions(spec.name, spec.schema, args);
+  const options = resolvePaths(validateOptions(spec.name, spec.schema, args, spec.check), fields, io.cwd);
   return startJob(spec.name, runner, options, io, args.common.json);
 }
 
 function startJob(
   name: string,
-  runner: JobRunner | undefined,
+  runner: JobRunner,
   options: Record<string, unknown>,
   io: Io,
   json: boolean,
 ): Promise<number> {
-  if (!runner)
-    throw new UsageError(`not available yet: the ${name} job is not wired into this build of rlhf`);
-  const withOut = { ...options };
-  if (typeof options['out'] === 'string') withOut['out'] = resolve(io.cwd, options['out']);
   // Every real job writes a run directory; the default is runs/<kind>-<date>-<time> under the cwd.
-  else if (isJobKind(name)) withOut['out'] = defaultOut(name, io.cwd);
+  const withOut =
+    isJobKind(name) && options['out'] === undefined ? { ...options, out: defaultOut(name, io.cwd) } : options;
   return runJob({ title: name, runner, options: withOut, io, json });
 }
 
@@ -103,9 +110,11 @@ export function defaultOut(kind: string, cwd: string, date = new Date()): string
 
 async function home(io: Io): Promise<number> {
   const { runHome } = await import('./ink-apps.js');
-  const available = jobKinds.filter((k) => jobs[k] !== undefined);
-  const action = await runHome(available, discoverRuns(io.cwd));
-  if (action.type === 'job') return startJob(action.kind, jobs[action.kind], action.options, io, false);
+  const action = await runHome(discoverRuns(io.cwd));
+  if (action.type === 'job') {
+    const fields = fieldsOf(jobSpecs[action.kind].schema);
+    return startJob(action.kind, jobs[action.kind], resolvePaths(action.options, fields, io.cwd), io, false);
+  }
   if (action.type === 'eval') return evalCommand([action.dir], io);
   if (action.type === 'compare') return compareCommand(action.dirs, io);
   return exitCodes.ok;

@@ -1,7 +1,9 @@
 /**
- * Command-line options at the edge: flags (node:util parseArgs) merged over an optional --config file (JSON or
- * YAML), then validated by the command's zod schema. Every mistake becomes a UsageError that names the flag or
- * config field and says what to do.
+ * Command-line options at the edge: flags derived from a command's zod schema (each field's description and
+ * help group come from its metadata; camelCase keys become kebab-case flags), parsed with node:util parseArgs
+ * and merged over an optional --config file (JSON or YAML, the same keys), then validated by the schema.
+ * Every mistake becomes a UsageError that names the flag or config field and says what to do; a package's
+ * message that names a field by its config key names it by its flag here.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,11 +17,17 @@ export interface FieldSpec {
   key: string;
   /** Flag without dashes, kebab-case. */
   flag: string;
-  type: 'string' | 'number' | 'integer' | 'boolean' | 'enum';
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'array';
+  /** For arrays: the element type (a repeatable flag; numbers may also be given comma-separated). */
+  items?: 'string' | 'number';
   choices?: string[];
   default?: unknown;
   required: boolean;
   description: string;
+  /** Help section, from the field's metadata (`.meta({ group })`). */
+  group: string;
+  /** A file or directory (`.meta({ path: true })`): resolved against the working directory. */
+  path: boolean;
 }
 
 /** Flags every command takes, beside its schema's. */
@@ -47,6 +55,9 @@ interface JsonSchemaProp {
   enum?: string[];
   default?: unknown;
   description?: string;
+  group?: string;
+  path?: boolean;
+  items?: { type?: string };
 }
 
 /** The fields of a command's schema, in declaration order, read through zod's JSON Schema export. */
@@ -63,8 +74,11 @@ export function fieldsOf(schema: ZodObject): FieldSpec[] {
       type,
       required: (json.required ?? []).includes(key) && p.default === undefined,
       description: p.description ?? '',
+      group: p.group ?? 'options',
+      path: p.path === true,
     };
     if (p.enum) spec.choices = p.enum;
+    if (type === 'array') spec.items = p.items?.type === 'string' ? 'string' : 'number';
     if (p.default !== undefined) spec.default = p.default;
     return spec;
   });
@@ -74,12 +88,17 @@ const numeric = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
 /** Parse argv for a command with the given fields. Numbers are converted here; zod checks them after. */
 export function parseCommandArgs(argv: string[], fields: FieldSpec[], positionals = false): ParsedArgs {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     config: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   };
-  for (const f of fields) options[f.flag] = { type: f.type === 'boolean' ? 'boolean' : 'string' };
+  for (const f of fields) {
+    options[f.flag] = {
+      type: f.type === 'boolean' ? 'boolean' : 'string',
+      ...(f.type === 'array' ? { multiple: true } : {}),
+    };
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -105,13 +124,22 @@ export function parseCommandArgs(argv: string[], fields: FieldSpec[], positional
     const field = fields.find((f) => f.flag === flag);
     if (!field || value === undefined) continue;
     const isNumber = field.type === 'number' || field.type === 'integer';
-    raw[field.key] = isNumber && typeof value === 'string' && numeric.test(value) ? Number(value) : value;
+    if (Array.isArray(value)) raw[field.key] = field.items === 'number' ? numberList(value) : value;
+    else
+      raw[field.key] = isNumber && typeof value === 'string' && numeric.test(value) ? Number(value) : value;
     sources[field.key] = 'flag';
   }
   const common: CommonFlags = { json: json === true, help: help === true };
   if (typeof config === 'string') common.config = config;
   return { raw, sources, positionals: parsed.positionals, common };
 }
+
+/** `--w 1 --w 0.5` or `--w 1,0.5`: numbers where they parse, the text otherwise (zod then names it). */
+const numberList = (values: unknown[]): unknown[] =>
+  values
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .map((v) => (numeric.test(v) ? Number(v) : v));
 
 function describeParseError(err: unknown, known: string[]): string {
   const message = err instanceof Error ? err.message : String(err);
@@ -181,15 +209,47 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), v]));
 }
 
-/** Validate merged options against the schema; a UsageError lists every problem by flag or field. */
+/** Options with every path field (and list of paths) made absolute against `cwd`. */
+export function resolvePaths(
+  options: Record<string, unknown>,
+  fields: FieldSpec[],
+  cwd: string,
+): Record<string, unknown> {
+  const out = { ...options };
+  for (const f of fields) {
+    const v = out[f.key];
+    if (!f.path) continue;
+    if (typeof v === 'string') out[f.key] = resolve(cwd, v);
+    else if (Array.isArray(v)) out[f.key] = v.map((x) => (typeof x === 'string' ? resolve(cwd, x) : x));
+  }
+  return out;
+}
+
+/** A rule across fields, checked once each field is valid: problems by option key. */
+export type CrossCheck = (options: Record<string, unknown>) => { path: [string]; message: string }[];
+
+/**
+ * Validate merged options against the schema, then the cross-field rules; a UsageError lists every problem
+ * by flag or config field.
+ */
 export function validateOptions<T extends ZodObject>(
   command: string,
   schema: T,
   args: ParsedArgs,
+  check?: CrossCheck,
 ): z.output<T> {
   const result = schema.safeParse(args.raw, { reportInput: true });
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => describeIssue(issue, args));
+  const issues: z.core.$ZodIssue[] = result.success
+    ? (check?.(result.data as Record<string, unknown>) ?? []).map((i) => ({
+        code: 'custom',
+        path: i.path,
+        message: i.message,
+        input: result.data[i.path[0]],
+      }))
+    : result.error.issues;
+  if (result.success && issues.length === 0) return result.data;
+  const keys = Object.keys(schema.shape);
+  const lines = issues.map((issue) => flagNames(describeIssue(issue, args), keys));
   lines.push(`Run 'rlhf ${command} --help' to see the options.`);
   throw new UsageError(lines.join('\n'));
 }
@@ -214,6 +274,14 @@ function describeIssue(issue: z.core.$ZodIssue, args: ParsedArgs): string {
     default:
       return `${where}: ${issue.message}`;
   }
+}
+
+/** A package's message names fields by config key (minibatchSize); the CLI names them by flag. */
+function flagNames(message: string, keys: string[]): string {
+  const [where, ...rest] = message.split(': ');
+  if (rest.length === 0 || keys.length === 0) return message;
+  const pattern = new RegExp(`(?<![-\\w])(${keys.join('|')})(?![\\w-])`, 'g');
+  return [where, rest.join(': ').replace(pattern, (k) => `--${kebab(k)}`)].join(': ');
 }
 
 const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));

@@ -6,7 +6,7 @@
 import type { EventSink, JobControl } from '@rlhfkit/io';
 import { createEventBus } from './event-bus.js';
 import { exitCodes, type Io, isInteractive, UsageError } from './io.js';
-import type { JobRunner } from './jobs.js';
+import type { JobRunner } from './jobs/specs.js';
 import { jsonPrinter, plainPrinter } from './plain.js';
 
 export interface RunJobArgs {

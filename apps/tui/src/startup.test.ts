@@ -1,20 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-/** Modules reached from `file` through static, non-type imports (dynamic import() is not followed). */
+/** Modules reached from `file` (relative to src/) through static, non-type imports (import() is not followed). */
 function staticGraph(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return seen;
   seen.add(file);
   const source = readFileSync(`${here}${file}`, 'utf8');
   for (const [, spec] of source.matchAll(/^(?:import|export) (?!type )[^;]*? from '([^']+)';/gms)) {
-    if (!spec?.startsWith('./')) {
+    if (!spec?.startsWith('.')) {
       seen.add(spec ?? '');
       continue;
     }
-    const base = spec.slice(2).replace(/\.js$/, '');
+    const base = posix.join(posix.dirname(file), spec).replace(/\.js$/, '');
     const local = ['.ts', '.tsx'].map((ext) => base + ext).find((f) => existsSync(`${here}${f}`));
     if (local) staticGraph(local, seen);
   }
@@ -27,6 +28,21 @@ describe('startup', () => {
     expect(graph.has('main.ts')).toBe(true);
     expect(graph.has('inspect.ts')).toBe(true);
     for (const heavy of ['ink', 'react', '@inkjs/ui', 'yaml', 'ink-apps.tsx', 'LiveJob.tsx']) {
+      expect(graph.has(heavy), `${heavy} is imported statically from cli.tsx`).toBe(false);
+    }
+  });
+
+  it("reads the packages' option schemas through their zod-only entries, not the engine", () => {
+    const graph = staticGraph('cli.tsx');
+    expect(graph.has('jobs/specs.ts') && graph.has('commands/generate.ts')).toBe(true);
+    expect(graph.has('@rlhfkit/ppo/config')).toBe(true);
+    for (const heavy of [
+      '@rlhfkit/engine',
+      '@rlhfkit/model',
+      '@rlhfkit/ppo',
+      '@rlhfkit/reward-model',
+      'jobs/ppo.ts',
+    ]) {
       expect(graph.has(heavy), `${heavy} is imported statically from cli.tsx`).toBe(false);
     }
   });

@@ -4,35 +4,44 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { JobControl, JobKind } from '@rlhfkit/io';
 import type { FromWorker, ToWorker } from './job-worker.js';
-import type { JobRunner } from './jobs.js';
+import { type JobRunner, jobSpecs } from './jobs/specs.js';
+
+/**
+ * A runner whose module is imported only when a job starts, so `rlhf --help` and `rlhf eval` do not load
+ * the engine. Control calls made while the module loads are replayed on the job's own control.
+ */
+export function lazyRunner(load: () => Promise<JobRunner>): JobRunner {
+  return (options, sink) => {
+    const queued: (keyof JobControl)[] = [];
+    let real: JobControl | undefined;
+    const call = (method: keyof JobControl) => () => {
+      if (real) real[method]();
+      else queued.push(method);
+    };
+    const control: JobControl = {
+      pause: call('pause'),
+      resume: call('resume'),
+      saveNow: call('saveNow'),
+      stop: call('stop'),
+    };
+    const done = load().then((runner) => {
+      const started = runner(options, sink);
+      real = started.control;
+      for (const method of queued) real[method]();
+      return started.done;
+    });
+    return { control, done };
+  };
+}
 
 /**
  * A runner that starts `kind` in a worker. From TypeScript sources (tests), where no compiled worker script
- * exists, it falls back to `inProcess`.
+ * exists, the job runs in this thread.
  */
-export function workerRunner(kind: JobKind, inProcess: () => Promise<JobRunner>): JobRunner {
+export function workerRunner(kind: JobKind): JobRunner {
   return (options, sink) => {
     const script = new URL('./job-worker.js', import.meta.url);
-    if (!existsSync(fileURLToPath(script))) {
-      let real: JobControl | null = null;
-      const queued: (keyof JobControl)[] = [];
-      const done = inProcess().then((r) => {
-        const s = r(options, sink);
-        real = s.control;
-        for (const q of queued) real[q]();
-        return s.done;
-      });
-      const call = (k: keyof JobControl) => () => (real ? real[k]() : queued.push(k));
-      return {
-        control: {
-          pause: call('pause'),
-          resume: call('resume'),
-          saveNow: call('saveNow'),
-          stop: call('stop'),
-        },
-        done,
-      };
-    }
+    if (!existsSync(fileURLToPath(script))) return lazyRunner(jobSpecs[kind].load)(options, sink);
     const worker = new Worker(script, { workerData: { kind, options } });
     const send = (control: keyof JobControl) => () => worker.postMessage({ control } satisfies ToWorker);
     const done = new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -63,3 +72,8 @@ export function workerRunner(kind: JobKind, inProcess: () => Promise<JobRunner>)
     };
   };
 }
+
+/** The runner of each job: on a worker thread; tests and embedders may plug in their own. */
+export const jobs: Record<JobKind, JobRunner> = Object.fromEntries(
+  Object.keys(jobSpecs).map((k) => [k, workerRunner(k as JobKind)]),
+) as Record<JobKind, JobRunner>;

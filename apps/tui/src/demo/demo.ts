@@ -2,12 +2,12 @@
  * `rlhf demo`: a complete offline RLHF run on Moby-Dick with a hidden AFINN gold rater.
  *   1. tokenizer  2. pretrain  3. preference pairs (gold labels + Bradley-Terry noise)  4. reward model
  *   5. PPO against the reward model, KL-penalised to the pretrained policy  6. before/after evaluation
- * Each stage is cached in the run directory (a done.json marker), so a rerun skips finished stages and a killed
- * stage resumes from its checkpoint.
+ * Each stage is cached in the run directory (a done.json marker), so a resumed run skips finished stages and a
+ * killed stage resumes from its checkpoint. The job around it (jobs/demo.ts) owns run.json and summary.json.
  */
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { configureRuntime, type Device, Rng } from '@rlhfkit/engine';
+import { Rng } from '@rlhfkit/engine';
 import { type EventSink, JobSwitch, RunLog } from '@rlhfkit/io';
 import {
   CausalLM,
@@ -36,9 +36,6 @@ export interface DemoOptions {
   preset: PresetName;
   out: string;
   seed: number;
-  threads?: number;
-  device: Device;
-  allowCpuFallback: boolean;
 }
 
 const stages = ['tokenizer', 'pretrain', 'pairs', 'reward-model', 'ppo', 'evaluate'] as const;
@@ -56,18 +53,6 @@ export async function runDemo(
   control: JobSwitch = new JobSwitch(),
 ): Promise<Record<string, unknown>> {
   const p = presets[o.preset];
-  configureRuntime({
-    device: o.device,
-    allowCpuFallback: o.allowCpuFallback,
-    ...(o.threads ? { threads: o.threads } : {}),
-  });
-  const runLog = new RunLog(o.out);
-  runLog.writeJson('run.json', {
-    kind: 'demo',
-    status: 'running',
-    startedAt: new Date().toISOString(),
-    config: { ...o, preset: o.preset, presetValues: p },
-  });
   const seconds: Record<string, number> = {};
 
   /** Run a stage unless its done.json exists; record its wall time. */
@@ -242,15 +227,7 @@ export async function runDemo(
   return finish('done', { ...ev, rm_eval_accuracy: rmDone['eval_accuracy'] });
 
   function finish(status: 'done' | 'stopped', extra: Record<string, unknown> = {}): Record<string, unknown> {
-    const summary = { status, preset: o.preset, seed: o.seed, ...extra, seconds_per_stage: seconds };
-    if (status === 'done') runLog.writeJson('summary.json', summary);
-    runLog.writeJson('run.json', {
-      kind: 'demo',
-      status,
-      updatedAt: new Date().toISOString(),
-      config: { ...o },
-    });
     sink({ type: 'status', status });
-    return summary;
+    return { status, preset: o.preset, seed: o.seed, ...extra, seconds_per_stage: seconds };
   }
 }

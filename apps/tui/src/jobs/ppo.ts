@@ -1,0 +1,73 @@
+/**
+ * `rlhf ppo`: RL fine-tuning of a policy against a reward model and/or reward functions from code
+ * (`--reward-fn FILE.mjs[:export]`, repeatable, weighted by `--reward-weights` as TRL's reward_funcs and
+ * reward_weights; each logged as rewards/<name>/mean and /std). A reward function gets the prompt row's other
+ * columns as `row`; one that throws, returns a non-number or does not answer in time stops the job, named.
+ */
+import { join } from 'node:path';
+import { DataError, readPromptRows } from '@rlhfkit/io';
+import { loadCausalLM } from '@rlhfkit/model';
+import { ppoConfig, ppoConfigSchema, type RewardPart, rewardModelScorer, runPPO } from '@rlhfkit/ppo';
+import { RewardModel } from '@rlhfkit/reward-model';
+import { callRewardFn, loadRewardFn } from '@rlhfkit/serve';
+import { type JobRunner, pick } from './specs.js';
+import { startJob } from './start.js';
+
+async function rewards(o: Record<string, unknown>): Promise<RewardPart[]> {
+  const weights = (o['rewardWeights'] as number[] | undefined) ?? [];
+  const timeoutMs = (o['rewardFnTimeout'] as number) * 1000;
+  const parts: Omit<RewardPart, 'weight'>[] = [];
+  if (typeof o['rewardModel'] === 'string') {
+    const rm = await RewardModel.load(o['rewardModel']);
+    parts.push({ name: 'reward_model', scorer: rewardModelScorer(rm) });
+  }
+  for (const spec of (o['rewardFn'] as string[] | undefined) ?? []) {
+    const f = await loadRewardFn(spec);
+    parts.push({
+      name: f.name,
+      scorer: {
+        score: (prompts, completions, rows) =>
+          callRewardFn(
+            f,
+            prompts.map((prompt, i) => ({ prompt, completion: completions[i]!, row: rows[i] ?? {} })),
+            timeoutMs,
+          ),
+      },
+    });
+  }
+  return parts.map((p, i) => ({ ...p, weight: weights[i] ?? 1 }));
+}
+
+export const run: JobRunner = (o, sink) =>
+  startJob(
+    'ppo',
+    o,
+    sink,
+    async () => {
+      const config = ppoConfig(pick(ppoConfigSchema, o));
+      const promptsPath = o['prompts'] as string;
+      const rows = await readPromptRows(promptsPath, 'rlhf ppo --prompts');
+      const prompts = rows.map((r) => {
+        if (typeof r.prompt === 'string') return r.prompt;
+        throw new DataError(
+          `${promptsPath}: row ${r.n} holds a conversational prompt; this policy's tokenizer has no chat template to render it`,
+          { file: promptsPath, line: r.n, field: 'prompt' },
+        );
+      });
+      const policy = await loadCausalLM(o['policy'] as string);
+      return { config, prompts, rows, policy, parts: await rewards(o) };
+    },
+    async ({ config, prompts, rows, policy, parts }, { out, sink, control }) => {
+      const res = await runPPO({
+        config,
+        policy,
+        scorer: parts,
+        prompts,
+        promptRows: rows.map((r) => r.extra),
+        runDir: out,
+        sink,
+        control,
+      });
+      return { policy: join(out, 'policy'), iterations: res.history.length, final: res.history.at(-1) ?? {} };
+    },
+  );
