@@ -1,5 +1,5 @@
-/** Test helpers: an Io that records output, and temporary run directories. */
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+/** Test helpers: an Io that records output, temporary run directories, a tiny model directory. */
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Io } from '../src/io.js';
@@ -65,3 +65,31 @@ export async function press(
     await new Promise((r) => setTimeout(r, 40));
   }
 }
+
+/** A small random-init GPT-2 with a byte-level BPE tokenizer trained on `text`, saved as a model directory. */
+export async function tinyModelDir(dir: string, text = TINY_TEXT): Promise<string> {
+  const { CausalLM, gptConfig, initParams, Tokenizer } = await import('@rlhfkit/model');
+  const tok = Tokenizer.train(text, { vocabSize: 300 });
+  const config = gptConfig({
+    nLayer: 2,
+    nHead: 2,
+    nEmbd: 32,
+    vocabSize: tok.vocabSize,
+    nPositions: 32,
+    bosTokenId: tok.bosTokenId,
+    eosTokenId: tok.eosTokenId,
+  });
+  await new CausalLM(config, initParams(config, 5), {}, {}, tok).save(dir);
+  return dir;
+}
+
+export const TINY_TEXT = 'the cat sat on the mat. a dog ran in the fog. we see the sea and the sun. '.repeat(
+  30,
+);
+
+/** The rows of a JSON lines file. */
+export const jsonLines = (path: string): Record<string, unknown>[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
