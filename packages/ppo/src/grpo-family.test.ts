@@ -105,14 +105,14 @@ describe('dynamic sampling and the update batch', () => {
 describe('ppoConfig for the GRPO family', () => {
   it('fails early on settings that cannot apply, saying what to change', () => {
     expect(() => ppoConfig({ dynamicSampling: true })).toThrow(
-      /dynamicSampling drops groups with zero reward spread: use algorithm grpo, rloo or reinforce\+\+-baseline/,
+      /dynamicSampling: drops groups with zero reward spread: use algorithm grpo, rloo or reinforce\+\+-baseline/,
     );
     expect(() => ppoConfig({ algorithm: 'reinforce', importanceSampling: 'sequence' })).toThrow(
       /importanceSampling 'sequence' act on the clipped ratio, which reinforce does not use: set algorithm grpo/,
     );
-    expect(() => ppoConfig({ algorithm: 'reinforce++-baseline' })).toThrow(/set groupSize ≥ 2/);
+    expect(() => ppoConfig({ algorithm: 'reinforce++-baseline', groupSize: 1 })).toThrow(/set groupSize ≥ 2/);
     expect(() => ppoConfig({ overlongBuffer: 30, maxNewTokens: 24 })).toThrow(
-      /overlongBuffer 30 is longer than maxNewTokens 24; try overlongBuffer 6/,
+      /overlongBuffer: 30 is longer than maxNewTokens 24; try overlongBuffer 6/,
     );
     expect(() => ppoConfig({ clipLow: 1 })).toThrow(/clipLow/);
     expect(() => ppoConfig({ lossType: 'token-mean' as never })).toThrow(/lossType/);
