@@ -39,7 +39,10 @@ describe('rlhf --help', () => {
     expect(await main(['ppo', '--help'], r.io)).toBe(0);
     const out = r.out();
     expect(out).toContain('Usage: rlhf ppo --policy <path> --prompts <path> [options]');
-    expect(out).toMatch(/--algorithm <name>\s+ppo\|reinforce\|rloo\|grpo\s+ppo\s+policy-gradient estimator/);
+    expect(out).toMatch(
+      /--algorithm <name>\s+choice\s+ppo\s+policy-gradient estimator: .*\(one of ppo, reinforce, rloo, grpo,/,
+    );
+    expect(out).toMatch(/--kl-estimator <name>\s+k1\|k2\|k3\s+k1/);
     expect(out).toMatch(/--kl-coef <number>\s+number\s+0\.05\s+initial \(or fixed\) KL coefficient/);
     expect(out).toMatch(/--group-size <int>\s+int\s+-\s+completions per prompt/);
     expect(out).toMatch(/--resume\s+boolean\s+false/);

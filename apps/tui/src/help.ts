@@ -1,6 +1,6 @@
 /** --help text, generated from the command schemas: flags grouped by section, with type, default and description. */
 import type { CommandSpec } from './jobs/specs.js';
-import { type FieldSpec, fieldsOf } from './options.js';
+import { type FieldSpec, fieldsOf, keysToFlags } from './options.js';
 
 const common: [string, string][] = [
   ['--config <file>', 'JSON or YAML file with any of the options above (same names); flags override it'],
@@ -24,8 +24,14 @@ const sections: [string, string][] = [
   ['output', 'Output'],
 ];
 
+/** Choices longer than this go into the description, to keep the type column narrow. */
+const choicesWidth = 24;
+
 function typeOf(f: FieldSpec): string {
-  if (f.type === 'enum') return (f.choices ?? []).join('|');
+  if (f.type === 'enum') {
+    const choices = (f.choices ?? []).join('|');
+    return choices.length > choicesWidth ? 'choice' : choices;
+  }
   if (f.type === 'array') return `${f.items === 'string' ? 'string' : 'number'}...`;
   return f.type === 'integer' ? 'int' : f.type;
 }
@@ -45,6 +51,16 @@ function flagOf(f: FieldSpec): string {
             : 'text'
           : typeOf(f);
   return `--${f.flag} <${placeholder}>`;
+}
+
+/** The field's description, naming other fields by their flags, with long choice lists appended. */
+function describe(f: FieldSpec, keys: string[]): string {
+  const text = keysToFlags(
+    f.description,
+    keys.filter((k) => k !== f.key),
+  );
+  const choices = (f.choices ?? []).join(', ');
+  return f.type === 'enum' && typeOf(f) === 'choice' ? `${text} (one of ${choices})` : text;
 }
 
 function defaultOf(f: FieldSpec): string {
@@ -83,12 +99,13 @@ export function commandHelp(cmd: CommandSpec): string {
     .join(' ');
   const lines = [`Usage: ${usage}`, '', `rlhf ${cmd.name}: ${cmd.summary}`, ''];
   if (fields.length > 0) {
+    const keys = fields.map((f) => f.key);
     // One table for all sections, so the columns line up across them.
     const rows: string[][] = [];
     const heads = new Map<number, string>();
     for (const [title, group] of fieldGroups(fields)) {
       heads.set(rows.length, title);
-      for (const f of group) rows.push([`  ${flagOf(f)}`, typeOf(f), defaultOf(f), f.description]);
+      for (const f of group) rows.push([`  ${flagOf(f)}`, typeOf(f), defaultOf(f), describe(f, keys)]);
     }
     table(rows).forEach((line, i) => {
       const head = heads.get(i);

@@ -276,12 +276,21 @@ function describeIssue(issue: z.core.$ZodIssue, args: ParsedArgs): string {
   }
 }
 
-/** A package's message names fields by config key (minibatchSize); the CLI names them by flag. */
+/**
+ * A package's text names fields by config key (minibatchSize); the CLI names them by flag. Only camelCase keys
+ * are replaced: one-word keys (clip, prompts, lr) are ordinary words in a sentence too.
+ */
+export function keysToFlags(text: string, allKeys: string[]): string {
+  const keys = allKeys.filter((k) => /[A-Z]/.test(k));
+  if (keys.length === 0) return text;
+  const pattern = new RegExp(`(?<![-\\w])(${keys.join('|')})(?![\\w-])`, 'g');
+  return text.replace(pattern, (k) => `--${kebab(k)}`);
+}
+
+/** keysToFlags on a problem's message, after the flag or field it starts with. */
 function flagNames(message: string, keys: string[]): string {
   const [where, ...rest] = message.split(': ');
-  if (rest.length === 0 || keys.length === 0) return message;
-  const pattern = new RegExp(`(?<![-\\w])(${keys.join('|')})(?![\\w-])`, 'g');
-  return [where, rest.join(': ').replace(pattern, (k) => `--${kebab(k)}`)].join(': ');
+  return rest.length === 0 ? message : [where, keysToFlags(rest.join(': '), keys)].join(': ');
 }
 
 const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));

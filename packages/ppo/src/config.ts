@@ -45,7 +45,7 @@ export const ppoConfigSchema = z.object({
     .meta(
       doc(
         'rollout',
-        'completions per prompt k (default: 1 for ppo and reinforce, 4 for rloo and grpo, which need k ≥ 2)',
+        'completions per prompt k (default: 4 for rloo, grpo and reinforce++-baseline, which need k ≥ 2; 1 otherwise)',
       ),
     ),
   maxNewTokens: z
