@@ -15,9 +15,11 @@ import { z } from 'zod';
 import { DataError } from './data-error.js';
 import { type ReadRowsOptions, type Row, type RowFormat, readRows, rowWhere } from './rows.js';
 
+/** One chat turn; other fields (tool_calls, reasoning_content...) are kept for the chat template. */
 export interface Message {
   role: string;
   content: string;
+  [field: string]: unknown;
 }
 /** A standard text or a conversation. */
 export type Text = string | Message[];
@@ -50,7 +52,7 @@ export interface Dataset<F extends DatasetFormat = DatasetFormat> {
   examples: Extract<Example, { format: F }>[];
 }
 
-const message = z.object({ role: z.string(), content: z.string() });
+const message = z.looseObject({ role: z.string(), content: z.string() });
 const text = z.union([z.string(), z.array(message).min(1)]);
 const schemas = {
   'language-modeling': z.object({ text }),

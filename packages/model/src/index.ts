@@ -77,7 +77,6 @@ export {
   writeSafetensors,
 } from './safetensors.js';
 export { type SamplingConfig, sampleTokens, samplingDefaults } from './sampling.js';
-export { type SftFormat, sftExamples } from './sft-data.js';
 export {
   bpeTokenizerFiles,
   Tokenizer,
@@ -92,3 +91,4 @@ export {
   moments,
   saveCheckpoint,
 } from './training-checkpoint.js';
+export { renderPrompt, type SftFormat, sftExamples } from './trl-rows.js';

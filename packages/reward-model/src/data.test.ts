@@ -113,6 +113,22 @@ describe('loadPreferences reads the TRL / Hugging Face preference formats', () =
     });
   });
 
+  it('renders conversational records through a chat template as TRL does, when one is given', async () => {
+    const path = await file(
+      jsonl({
+        prompt: [{ role: 'user', content: 'Hi?' }],
+        chosen: [{ role: 'assistant', content: 'Hello!' }],
+        rejected: [{ role: 'assistant', content: 'Go away.' }],
+      }),
+    );
+    // A toy template: "<role>content" per turn, "<assistant>" opens the reply.
+    const chat = (messages: readonly { role: string; content: string }[], open: boolean) =>
+      messages.map((m) => `<${m.role}>${m.content}`).join('') + (open ? '<assistant>' : '');
+    expect(await loadPreferences(path, { chat })).toEqual([
+      { prompt: '<user>Hi?<assistant>', chosen: 'Hello!', rejected: 'Go away.', margin: 0, line: 1 },
+    ]);
+  });
+
   it('ignores extra keys such as dataset scores and sources', async () => {
     const path = await file(
       jsonl({ chosen: 'a', rejected: 'b', score_chosen: 9, score_rejected: 2, source: 'x' }),

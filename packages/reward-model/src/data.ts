@@ -1,10 +1,17 @@
 // Pairwise preference data for reward-model training: load a preference dataset (io's TRL reader: explicit or
 // implicit prompt, standard or conversational, from .jsonl, .json or .parquet), split it into train and held-out
-// sets, and write one back atomically. Conversations are flattened to "role: content" lines; an optional
-// numeric "margin" is kept. Every problem is a DataError naming the file, row and column.
+// sets, and write one back atomically. Conversations go through a chat template when one is given, else are
+// flattened to "role: content" lines; an optional numeric "margin" is kept. Every problem is a DataError naming the file, row and column.
 
 import { Rng } from '@rlhfkit/engine';
-import { DataError, maxLineBytesDefault, readDataset, type Text, writeFileAtomic } from '@rlhfkit/io';
+import {
+  DataError,
+  type Message,
+  maxLineBytesDefault,
+  readDataset,
+  type Text,
+  writeFileAtomic,
+} from '@rlhfkit/io';
 
 /** One validated preference pair. */
 export interface PreferenceRecord {
@@ -23,15 +30,42 @@ export interface PreferenceRecord {
 export interface LoadPreferencesOptions {
   /** Longest accepted JSON line in bytes, line ending excluded; longer lines fail without being read whole. */
   maxLineBytes?: number;
+  /**
+   * A chat template (the tokenizer's applyChatTemplate) for conversational rows, used as TRL's
+   * maybe_apply_chat_template: the prompt with the assistant's turn opened, each completion the rest of the
+   * whole conversation's rendering. Without it, conversations are flattened to "role: content" lines.
+   */
+  chat?: (messages: readonly Message[], addGenerationPrompt: boolean) => string;
 }
 
 export const loadPreferencesDefaults = {
   /** 1 MiB: far above any sane preference pair, far below what would hurt memory. */
   maxLineBytes: maxLineBytesDefault,
-} satisfies Required<LoadPreferencesOptions>;
+} satisfies Required<Pick<LoadPreferencesOptions, 'maxLineBytes'>>;
 
 const flatten = (t: Text): string =>
   typeof t === 'string' ? t : t.map((m) => `${m.role}: ${m.content}`).join('\n');
+
+/** A row's texts: strings as they are; conversations through `chat` (prompt, then each completion's remainder). */
+function texts(
+  prompt: Text | null,
+  completions: [Text, Text],
+  chat: LoadPreferencesOptions['chat'],
+): { prompt: string; completions: [string, string] } {
+  const conversational = [prompt, ...completions].some((t) => t !== null && typeof t !== 'string');
+  if (!chat || !conversational) {
+    const p = prompt === null ? '' : flatten(prompt);
+    return { prompt: p, completions: [flatten(completions[0]), flatten(completions[1])] };
+  }
+  const msgs = (t: Text, role: string): Message[] => (typeof t === 'string' ? [{ role, content: t }] : t);
+  const head = prompt === null ? [] : msgs(prompt, 'user');
+  const p = head.length ? chat(head, true) : '';
+  const rest = (c: Text) => {
+    const full = chat([...head, ...msgs(c, 'assistant')], false);
+    return full.startsWith(p) ? full.slice(p.length) : full;
+  };
+  return { prompt: p, completions: [rest(completions[0]), rest(completions[1])] };
+}
 
 /** The checks that need the flattened text: non-empty, chosen different from rejected. `where` prefixes errors. */
 function checkPair(r: PreferenceRecord, file: string, where: string): PreferenceRecord {
@@ -67,10 +101,11 @@ export async function loadPreferences(
   const data = await readDataset(path, ['preference'], 'a reward model', { maxLineBytes });
   return data.examples.map((e) => {
     const where = data.rowFormat === 'jsonl' ? `${path}:${e.n}` : `${path} row ${e.n}`;
+    const t = texts(e.prompt, [e.chosen, e.rejected], opts.chat);
     const r = {
-      prompt: e.prompt === null ? '' : flatten(e.prompt),
-      chosen: flatten(e.chosen),
-      rejected: flatten(e.rejected),
+      prompt: t.prompt,
+      chosen: t.completions[0],
+      rejected: t.completions[1],
       margin: e.margin,
       line: e.n,
     };

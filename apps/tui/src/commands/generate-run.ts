@@ -1,7 +1,10 @@
-/** The model side of `rlhf generate` (loaded only when it runs): batches of prompts through CausalLM.generate. */
+/**
+ * The model side of `rlhf generate` (loaded only when it runs): batches of prompts through CausalLM.generate;
+ * conversational prompts through the model's chat template.
+ */
 import { configureRuntime, type Device } from '@rlhfkit/engine';
-import { readPromptRows } from '@rlhfkit/io';
-import { loadCausalLM } from '@rlhfkit/model';
+import { readPromptRows, type Text } from '@rlhfkit/io';
+import { loadCausalLM, renderPrompt } from '@rlhfkit/model';
 import { UsageError } from '../io.js';
 
 interface Sampling {
@@ -26,18 +29,14 @@ export async function generateCompletions(o: Record<string, unknown>, s: Samplin
     allowCpuFallback: o['allowCpuFallback'] === true,
     ...(typeof o['threads'] === 'number' ? { threads: o['threads'] } : {}),
   });
-  const rows =
+  const given =
     typeof o['prompt'] === 'string'
-      ? [{ prompt: o['prompt'], extra: {} }]
-      : (await readPromptRows(o['prompts'] as string, 'rlhf generate --prompts')).map((r) => {
-          if (typeof r.prompt === 'string') return { prompt: r.prompt, extra: r.extra };
-          throw new UsageError(
-            `${o['prompts']}: row ${r.n} holds a conversational prompt; this model's tokenizer has no chat template`,
-          );
-        });
+      ? [{ prompt: o['prompt'] as Text, extra: {} }]
+      : await readPromptRows(o['prompts'] as string, 'rlhf generate --prompts');
   const lm = await loadCausalLM(o['model'] as string);
   const tok = lm.tokenizer;
   if (!tok) throw new UsageError(`${o['model']}: no tokenizer.json in the model directory`);
+  const rows = given.map((r) => ({ prompt: renderPrompt(tok, r.prompt), extra: r.extra }));
   const longest = Math.max(...rows.map((r) => tok.encode(r.prompt).length));
   if (longest + s.maxNewTokens > lm.config.nPositions) {
     throw new UsageError(

@@ -3,15 +3,16 @@
  * (`--reward-fn FILE.mjs[:export]`, repeatable, weighted by `--reward-weights` as TRL's reward_funcs and
  * reward_weights; each logged as rewards/<name>/mean and /std). A reward function gets the prompt row's other
  * columns as `row`; one that throws, returns a non-number or does not answer in time stops the job, named.
+ * Conversational prompts are rendered with the policy's chat template.
  */
 import { join } from 'node:path';
-import { DataError, readPromptRows } from '@rlhfkit/io';
-import { loadCausalLM } from '@rlhfkit/model';
+import { readPromptRows } from '@rlhfkit/io';
+import { loadCausalLM, renderPrompt } from '@rlhfkit/model';
 import { ppoConfig, ppoConfigSchema, type RewardPart, rewardModelScorer, runPPO } from '@rlhfkit/ppo';
 import { RewardModel } from '@rlhfkit/reward-model';
 import { callRewardFn, loadRewardFn } from '@rlhfkit/serve';
 import { type JobRunner, pick } from './specs.js';
-import { startJob } from './start.js';
+import { startJob, usage } from './start.js';
 
 async function rewards(o: Record<string, unknown>): Promise<RewardPart[]> {
   const weights = (o['rewardWeights'] as number[] | undefined) ?? [];
@@ -45,16 +46,10 @@ export const run: JobRunner = (o, sink) =>
     sink,
     async () => {
       const config = ppoConfig(pick(ppoConfigSchema, o));
-      const promptsPath = o['prompts'] as string;
-      const rows = await readPromptRows(promptsPath, 'rlhf ppo --prompts');
-      const prompts = rows.map((r) => {
-        if (typeof r.prompt === 'string') return r.prompt;
-        throw new DataError(
-          `${promptsPath}: row ${r.n} holds a conversational prompt; this policy's tokenizer has no chat template to render it`,
-          { file: promptsPath, line: r.n, field: 'prompt' },
-        );
-      });
+      const rows = await readPromptRows(o['prompts'] as string, 'rlhf ppo --prompts');
       const policy = await loadCausalLM(o['policy'] as string);
+      if (!policy.tokenizer) throw usage(`${o['policy']}: no tokenizer.json in the policy directory`);
+      const prompts = rows.map((r) => renderPrompt(policy.tokenizer!, r.prompt));
       return { config, prompts, rows, policy, parts: await rewards(o) };
     },
     async ({ config, prompts, rows, policy, parts }, { out, sink, control }) => {

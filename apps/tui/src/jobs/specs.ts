@@ -133,12 +133,12 @@ const pretrain: JobSpec = {
 
 const sft: JobSpec = {
   name: 'sft',
-  summary: 'supervised fine-tuning of any model directory (loss on the completion tokens only)',
+  summary: 'supervised fine-tuning of any model directory (loss on the completion or assistant tokens only)',
   schema: job(
     {
       model: path('model directory to fine-tune (HF layout: config.json, model.safetensors, tokenizer.json)'),
       data: path(
-        'rows in .jsonl, .json or .parquet: {"prompt", "completion"} (loss on the completion) or {"text"} (loss on all of it)',
+        'rows in .jsonl, .json or .parquet: {"prompt", "completion"} (loss on the completion), {"messages"} (chat template, loss on the assistant turns) or {"text"}',
       ),
     },
     sftConfigSchema.shape,

@@ -1,4 +1,7 @@
-/** `rlhf train-rm`: a Bradley-Terry reward model from a model directory and preference rows, held-out accuracy. */
+/**
+ * `rlhf train-rm`: a Bradley-Terry reward model from a model directory and preference rows (conversations
+ * through the model's chat template), with held-out accuracy.
+ */
 import { join } from 'node:path';
 import { loadCausalLM } from '@rlhfkit/model';
 import {
@@ -17,9 +20,12 @@ export const run: JobRunner = (o, sink) =>
     o,
     sink,
     async () => {
-      const records = await loadPreferences(o['data'] as string);
       const base = await loadCausalLM(o['model'] as string);
-      if (!base.tokenizer) throw usage(`${o['model']}: no tokenizer.json in the model directory`);
+      const tok = base.tokenizer;
+      if (!tok) throw usage(`${o['model']}: no tokenizer.json in the model directory`);
+      const records = await loadPreferences(o['data'] as string, {
+        chat: (messages, addGenerationPrompt) => tok.applyChatTemplate(messages, { addGenerationPrompt }),
+      });
       const cfg = resolveRewardTrainConfig(
         rewardTrainConfigSchema.parse(pick(rewardTrainConfigSchema, o)),
         base.config.nPositions,
