@@ -6,6 +6,7 @@
 import { Rng } from '@rlhfkit/engine';
 import {
   DataError,
+  type Dataset,
   type Message,
   maxLineBytesDefault,
   readDataset,
@@ -97,11 +98,23 @@ export async function loadPreferences(
   path: string,
   opts: LoadPreferencesOptions = {},
 ): Promise<PreferenceRecord[]> {
+  return preferenceRecords(await readPreferences(path, opts), opts.chat);
+}
+
+/** The rows of a preference dataset, validated as rows (loadPreferences's first half). */
+export function readPreferences(path: string, opts: Pick<LoadPreferencesOptions, 'maxLineBytes'> = {}) {
   const maxLineBytes = opts.maxLineBytes ?? loadPreferencesDefaults.maxLineBytes;
-  const data = await readDataset(path, ['preference'], 'a reward model', { maxLineBytes });
+  return readDataset(path, ['preference'], 'a reward model', { maxLineBytes });
+}
+
+/** Preference rows as records: texts rendered (or flattened), then checked (loadPreferences's second half). */
+export function preferenceRecords(
+  data: Dataset<'preference'>,
+  chat?: LoadPreferencesOptions['chat'],
+): PreferenceRecord[] {
   return data.examples.map((e) => {
-    const where = data.rowFormat === 'jsonl' ? `${path}:${e.n}` : `${path} row ${e.n}`;
-    const t = texts(e.prompt, [e.chosen, e.rejected], opts.chat);
+    const where = data.rowFormat === 'jsonl' ? `${data.file}:${e.n}` : `${data.file} row ${e.n}`;
+    const t = texts(e.prompt, [e.chosen, e.rejected], chat);
     const r = {
       prompt: t.prompt,
       chosen: t.completions[0],
@@ -109,7 +122,7 @@ export async function loadPreferences(
       margin: e.margin,
       line: e.n,
     };
-    return checkPair(r, path, where);
+    return checkPair(r, data.file, where);
   });
 }
 

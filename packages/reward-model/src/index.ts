@@ -13,6 +13,8 @@ export {
   loadPreferencesDefaults,
   type PreferenceInput,
   type PreferenceRecord,
+  preferenceRecords,
+  readPreferences,
   type SplitOptions,
   splitPreferences,
   writePreferences,

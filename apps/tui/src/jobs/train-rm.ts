@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { loadCausalLM } from '@rlhfkit/model';
 import {
-  loadPreferences,
+  preferenceRecords,
+  readPreferences,
   resolveRewardTrainConfig,
   rewardTrainConfigSchema,
   splitPreferences,
@@ -20,12 +21,13 @@ export const run: JobRunner = (o, sink) =>
     o,
     sink,
     async () => {
+      const rows = await readPreferences(o['data'] as string);
       const base = await loadCausalLM(o['model'] as string);
       const tok = base.tokenizer;
       if (!tok) throw usage(`${o['model']}: no tokenizer.json in the model directory`);
-      const records = await loadPreferences(o['data'] as string, {
-        chat: (messages, addGenerationPrompt) => tok.applyChatTemplate(messages, { addGenerationPrompt }),
-      });
+      const records = preferenceRecords(rows, (messages, addGenerationPrompt) =>
+        tok.applyChatTemplate(messages, { addGenerationPrompt }),
+      );
       const cfg = resolveRewardTrainConfig(
         rewardTrainConfigSchema.parse(pick(rewardTrainConfigSchema, o)),
         base.config.nPositions,
