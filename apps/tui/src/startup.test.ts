@@ -5,6 +5,27 @@ import { describe, expect, it } from 'vitest';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+/** The local modules `file` imports statically, types included (a type-only cycle is still a cycle to read). */
+function localImports(file: string): string[] {
+  const source = readFileSync(`${here}${file}`, 'utf8');
+  return [...source.matchAll(/^(?:import|export) [^;]*? from '(\.[^']+)';/gms)]
+    .map(([, spec]) => posix.join(posix.dirname(file), spec!).replace(/\.js$/, ''))
+    .map((base) => ['.ts', '.tsx'].map((ext) => base + ext).find((f) => existsSync(`${here}${f}`)))
+    .filter((f): f is string => f !== undefined);
+}
+
+/** An import cycle among the modules reached from `file`, if there is one. */
+function findCycle(file: string, path: string[] = [], done = new Set<string>()): string[] | undefined {
+  if (path.includes(file)) return [...path.slice(path.indexOf(file)), file];
+  if (done.has(file)) return undefined;
+  for (const next of localImports(file)) {
+    const cycle = findCycle(next, [...path, file], done);
+    if (cycle) return cycle;
+  }
+  done.add(file);
+  return undefined;
+}
+
 /** Modules reached from `file` (relative to src/) through static, non-type imports (import() is not followed). */
 function staticGraph(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return seen;
@@ -44,6 +65,19 @@ describe('startup', () => {
       'jobs/ppo.ts',
     ]) {
       expect(graph.has(heavy), `${heavy} is imported statically from cli.tsx`).toBe(false);
+    }
+  });
+
+  it('has no import cycle among its modules', () => {
+    for (const entry of [
+      'cli.tsx',
+      'index.ts',
+      'job-worker.ts',
+      'ink-apps.tsx',
+      'jobs/ppo.ts',
+      'jobs/demo.ts',
+    ]) {
+      expect(findCycle(entry), entry).toBeUndefined();
     }
   });
 });
