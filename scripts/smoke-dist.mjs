@@ -16,4 +16,9 @@ for (const p of pkgs) {
 }
 const help = execFileSync(process.execPath, [`${root}/apps/tui/dist/cli.js`, '--help'], { encoding: 'utf8' });
 if (!help.includes('rlhf')) throw new Error(`rlhf --help printed no usage:\n${help}`);
-console.log(`smoke-dist: ${pkgs.length + 1} passed, 0 failed`);
+// A job's flags come from its package's zod-only config entry (@rlhfkit/ppo/config), resolved from dist/.
+const ppoHelp = execFileSync(process.execPath, [`${root}/apps/tui/dist/cli.js`, 'ppo', '--help'], {
+  encoding: 'utf8',
+});
+if (!ppoHelp.includes('--kl-coef')) throw new Error(`rlhf ppo --help lists no --kl-coef:\n${ppoHelp}`);
+console.log(`smoke-dist: ${pkgs.length + 2} passed, 0 failed`);
