@@ -272,7 +272,7 @@ describe('argument validation', () => {
     expect(existsSync(join(dir, 'run', 'eval.jsonl'))).toBe(true);
   });
 
-  it('fine-tunes a Qwen3 model directory with rlhf pretrain --base and saves it in its own layout', async () => {
+  it('fine-tunes a Qwen3 model directory with rlhf sft and saves it in its own layout', async () => {
     const dir = tempDir();
     const lines = Array.from({ length: 40 }, (_, i) =>
       JSON.stringify({ prompt: `Q${i % 5}:`, completion: ` ${i % 5} apples.` }),
@@ -293,11 +293,12 @@ describe('argument validation', () => {
       eosTokenId: tok.eosTokenId,
     });
     await new CausalLM(c, initParams(c, 1), {}, {}, tok).save(join(dir, 'base'));
-    const args = ['--data', join(dir, 'sft.jsonl'), '--base', join(dir, 'base'), '--steps', '10'];
-    const tooLong = await run('pretrain', ...args, '--ctx', '64', '--out', join(dir, 'long'));
+    const args = ['--data', join(dir, 'sft.jsonl'), '--model', join(dir, 'base'), '--steps', '10'];
+    const tooLong = await run('sft', ...args, '--context-length', '64', '--out', join(dir, 'long'));
     expect(tooLong.code).toBe(2);
-    expect(tooLong.err).toContain("--ctx 64 exceeds the base model's context (32 tokens)");
-    const r = await run('pretrain', ...args, '--ctx', '16', '--out', join(dir, 'run'));
+    expect(tooLong.err).toContain("--context-length 64 exceeds the model's context (32 tokens)");
+    expect(existsSync(join(dir, 'long'))).toBe(false);
+    const r = await run('sft', ...args, '--context-length', '16', '--out', join(dir, 'run'));
     expect(r.code).toBe(0);
     const saved = JSON.parse(readFileSync(join(dir, 'run', 'model', 'config.json'), 'utf8'));
     expect(saved).toMatchObject({ model_type: 'qwen3', architectures: ['Qwen3ForCausalLM'], head_dim: 8 });

@@ -56,7 +56,14 @@ export { decoder, forwardHidden, initParams, lmHeadWeight, lmLogits, scalarHead 
 export { compileGenerate, type GenerateShape } from './generate.js';
 export { mlpResidual, qkvHeads } from './gpt.js';
 export { fromHFConfig, hfArchitecture, toHFConfig, toHFGenerationConfig } from './hf-config.js';
-export { type LMBatch, type LMData, promptCompletion, type SftExample, sftData, textData } from './lm-data.js';
+export {
+  type LMBatch,
+  type LMData,
+  promptCompletion,
+  type SftExample,
+  sftData,
+  textData,
+} from './lm-data.js';
 export { buildOnnxDecoder, exportOnnx } from './onnx-export.js';
 export { embedName, hasOwnLMHead, headShapes, layerProjections, paramShapes } from './param-shapes.js';
 export {

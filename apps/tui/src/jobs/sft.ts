@@ -35,7 +35,7 @@ export const run: JobRunner = (o, sink) =>
       );
       if (cfg.contextLength > lm.config.nPositions) {
         throw usage(
-          `--context-length ${cfg.contextLength} exceeds the model's context (${lm.config.nPositions})`,
+          `--context-length ${cfg.contextLength} exceeds the model's context (${lm.config.nPositions} tokens)`,
         );
       }
       return { lm, examples, cfg };

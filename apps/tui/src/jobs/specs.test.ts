@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { devices as engineDevices } from '@rlhfkit/engine';
 import { newModelSchema, pretrainConfigSchema, sftConfigSchema } from '@rlhfkit/model/configs';
 import { ppoConfig, ppoConfigSchema } from '@rlhfkit/ppo/config';
 import { rewardTrainConfigSchema } from '@rlhfkit/reward-model/config';
@@ -8,7 +9,7 @@ import { recordingIo } from '../../test/helpers.js';
 import { main } from '../main.js';
 import { type FieldSpec, fieldsOf } from '../options.js';
 import { jobs } from '../worker-runner.js';
-import { jobKinds, jobSpecs, pick } from './specs.js';
+import { devices, jobKinds, jobSpecs, pick } from './specs.js';
 
 const real = { ...jobs };
 afterEach(() => {
@@ -73,6 +74,10 @@ describe('every flag of every job', () => {
         expect(ppoConfig(pick(ppoConfigSchema, options))).toMatchObject(pick(ppoConfigSchema, values));
     });
   }
+
+  it("offers exactly the engine's devices", () => {
+    expect([...devices].sort()).toEqual([...engineDevices].sort());
+  });
 
   it('has a description and a help section for every option', () => {
     for (const kind of jobKinds) {

@@ -4,6 +4,7 @@
  * run options every job takes. Only schemas live here (zod and the packages' config entries), so --help and
  * validation load no engine; each job's runner is in its own file, loaded when the job starts.
  */
+import type { Device } from '@rlhfkit/engine';
 import type { EventSink, JobControl, JobKind } from '@rlhfkit/io';
 import {
   newModelIssues,
@@ -56,6 +57,9 @@ const path = (description: string, group = 'inputs') =>
     .min(1)
     .meta({ ...doc(group, description), path: true });
 
+/** The engine's devices, listed here so that --help loads no engine (specs.test.ts checks they match). */
+export const devices = ['cpu', 'webgpu', 'cuda'] as const satisfies readonly Device[];
+
 /** What every job takes besides its own options (the seed is in each package's config). */
 export const runOptions = z.object({
   out: path('run directory to write (default: runs/<kind>-<date>-<time>)', 'run').optional(),
@@ -63,7 +67,7 @@ export const runOptions = z.object({
     .boolean()
     .default(false)
     .meta(doc('run', 'continue the run in --out from its checkpoint (a --out that holds a run needs it)')),
-  device: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu').meta(doc('run', 'where the engine runs')),
+  device: z.enum(devices).default('cpu').meta(doc('run', 'where the engine runs')),
   threads: z.number().int().min(1).optional().meta(doc('run', 'CPU threads for the engine (default 2)')),
   allowCpuFallback: z
     .boolean()

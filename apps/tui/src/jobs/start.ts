@@ -17,7 +17,9 @@ const userErrors = new Set([
   'TokenizerError',
   'RunDirError',
   'RewardFnError',
+  'DeviceUnavailableError',
   'CudaUnavailableError',
+  'WebGpuUnavailableError',
   'UsageError',
 ]);
 
