@@ -48,7 +48,8 @@ describe("the README's CLI examples", () => {
     const at = (p: string) => join(cwd, p);
     expect(existsSync(at('runs/pre/model/model.safetensors'))).toBe(true);
     expect(existsSync(at('runs/sft/model/model.safetensors'))).toBe(true);
-    expect(existsSync(at('runs/rm/model/heads.safetensors'))).toBe(true);
+    expect(existsSync(at('runs/rm/model/config.json'))).toBe(true);
+    expect(jsonLines(at('runs/rm/eval.jsonl')).at(-1)).toHaveProperty('eval_accuracy');
     // The resumed run continued the first one's 4 iterations to 6.
     expect(jsonLines(at('runs/ppo/metrics.jsonl')).map((m) => m['step'])).toEqual([1, 2, 3, 4, 5, 6]);
     const grpo = jsonLines(at('runs/grpo/metrics.jsonl'));
