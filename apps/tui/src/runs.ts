@@ -2,9 +2,9 @@
  * Reading run directories (the contract in @rlhfkit/io run-dir.ts) for `rlhf eval` and `rlhf compare`: finished runs,
  * runs still going, and killed runs (a torn last line in a JSON lines file is skipped).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { readJsonLines } from '@rlhfkit/io';
+import { isRunDir, readRunFiles, readRunInfo } from '@rlhfkit/io';
 import { chartGroups } from './chart.js';
 import { UsageError } from './io.js';
 
@@ -27,21 +27,6 @@ export interface RunData {
   /** Stage runs of a composite job (demo), in the order they started. */
   stages: RunData[];
 }
-
-const files = ['run.json', 'metrics.jsonl', 'eval.jsonl', 'summary.json'];
-
-function readJson(path: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    return value && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined; // missing, or caught mid-write by an older writer: treat as absent
-  }
-}
-
-const isRunDir = (dir: string) => files.some((f) => existsSync(join(dir, f)));
 
 /** Stages in the order the job ran them (a demo's summary lists seconds_per_stage in that order). */
 function stageOrder(summary: Record<string, unknown> | undefined): (run: RunData) => number {
@@ -81,22 +66,11 @@ export function loadRun(path: string, cwd = process.cwd()): RunData {
 }
 
 function readRun(dir: string): RunData {
+  const files = readRunFiles(dir);
   // A demo stage has no run.json of its own; its done.json marker says it finished.
-  const info = (readJson(join(dir, 'run.json')) ??
-    (existsSync(join(dir, 'done.json')) ? { kind: basename(dir), status: 'done' } : undefined)) as
-    | RunInfo
-    | undefined;
-  const summary = readJson(join(dir, 'summary.json'));
-  return {
-    dir,
-    name: basename(dir),
-    ...(info ? { info } : {}),
-    ...(summary ? { summary } : {}),
-    metrics: readJsonLines(join(dir, 'metrics.jsonl')),
-    evals: readJsonLines(join(dir, 'eval.jsonl')),
-    samples: readJsonLines(join(dir, 'samples.jsonl')),
-    stages: [],
-  };
+  const done = existsSync(join(dir, 'done.json')) ? { kind: basename(dir), status: 'done' } : undefined;
+  const info = files.info ?? done;
+  return { dir, name: basename(dir), ...files, ...(info ? { info } : {}), stages: [] };
 }
 
 /** Values of `key` in step order from metrics.jsonl and eval.jsonl, non-finite values dropped. */
@@ -205,8 +179,8 @@ export function discoverRuns(cwd: string): RunEntry[] {
   return found
     .sort((a, b) => b.mtime - a.mtime)
     .map(({ dir }) => {
-      const info = readJson(join(dir, 'run.json'));
-      const what = [info?.['kind'], info?.['status']].filter((x) => typeof x === 'string').join(', ');
+      const info = readRunInfo(dir);
+      const what = [info?.kind, info?.status].filter((x) => typeof x === 'string').join(', ');
       return { dir, label: `${relative(cwd, dir) || '.'}${what ? `  (${what})` : ''}` };
     });
 }

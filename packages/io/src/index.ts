@@ -33,9 +33,13 @@ export { type PromptRow, readPromptRows, readPrompts } from './prompts.js';
 export { type ReadRowsOptions, type Row, type RowFormat, type Rows, readRows, rowWhere } from './rows.js';
 export {
   hasCheckpointIn,
+  isRunDir,
   type OpenRunOptions,
   Run,
   RunDirError,
+  type RunFiles,
   type RunInfo,
   RunLog,
+  readRunFiles,
+  readRunInfo,
 } from './run-dir.js';

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readJsonLines } from './jsonl.js';
-import { Run, RunDirError } from './run-dir.js';
+import { isRunDir, Run, RunDirError, readRunFiles } from './run-dir.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'run-dir-'));
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
@@ -87,5 +87,22 @@ describe('Run', () => {
     const run = Run.open(dir, { kind: 'ppo', config: {}, resume: false });
     expect(json(join(dir, 'run.lock')).pid).toBe(process.pid);
     run.release();
+  });
+
+  it('reads back what it wrote, skipping a torn last line, and nothing from an empty directory', () => {
+    const dir = join(tmp(), 'run');
+    const run = Run.open(dir, { kind: 'ppo', config: {}, resume: false });
+    run.log.append('metrics.jsonl', { step: 1, loss: 2 });
+    run.log.append('samples.jsonl', { step: 1, prompt: 'p', completion: 'c', score: 1 });
+    appendFileSync(join(dir, 'metrics.jsonl'), '{"step": 2, "lo');
+    run.finish('done', { summary: { loss: 1 } });
+    const files = readRunFiles(dir);
+    expect(files.info).toMatchObject({ kind: 'ppo', status: 'done' });
+    expect(files.summary).toEqual({ loss: 1 });
+    expect(files.metrics).toMatchObject([{ step: 1, loss: 2 }]);
+    expect(files.samples).toMatchObject([{ prompt: 'p', completion: 'c' }]);
+    expect(isRunDir(dir)).toBe(true);
+    expect(readRunFiles(tmp())).toEqual({ metrics: [], evals: [], samples: [] });
+    expect(isRunDir(tmp())).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Run directories: what a job writes and what `rlhf eval` and `rlhf compare` read, also while a run is going
- * or after a kill. This file is their only writer.
+ * or after a kill. This file is their only writer, and their reader.
  * - run.json: { kind, status, startedAt, updatedAt, config, error? }, rewritten atomically on every change
  * - metrics.jsonl: { step, time, ...metrics } per line, appended as training goes
  * - eval.jsonl: the same for held-out evaluations (keys carry the eval_ prefix)
@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { tempSiblingPath, writeFileAtomicSync } from './atomic.js';
 import type { RunStatus } from './job.js';
+import { readJsonLines } from './jsonl.js';
 
 /** Appends a run's JSON lines files. Lines are written whole, so a killed run leaves readable files. */
 export class RunLog {
@@ -70,6 +71,39 @@ function readJson<T>(path: string): T | undefined {
     return undefined;
   }
 }
+
+/** What a run directory holds, read leniently: a missing file (or one caught mid-write) is absent. */
+export interface RunFiles {
+  info?: Partial<RunInfo>;
+  summary?: Record<string, unknown>;
+  metrics: Record<string, unknown>[];
+  evals: Record<string, unknown>[];
+  samples: Record<string, unknown>[];
+}
+
+const object = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/** run.json alone, when there is one. */
+export const readRunInfo = (dir: string): Partial<RunInfo> | undefined =>
+  object(readJson(join(dir, 'run.json'))) as Partial<RunInfo> | undefined;
+
+/** Read a run directory, also while its job runs or after a kill (a torn last JSON line is skipped). */
+export function readRunFiles(dir: string): RunFiles {
+  const info = readRunInfo(dir);
+  const summary = object(readJson(join(dir, 'summary.json')));
+  return {
+    ...(info ? { info } : {}),
+    ...(summary ? { summary } : {}),
+    metrics: readJsonLines(join(dir, 'metrics.jsonl')),
+    evals: readJsonLines(join(dir, 'eval.jsonl')),
+    samples: readJsonLines(join(dir, 'samples.jsonl')),
+  };
+}
+
+/** Whether `dir` looks like a run directory (any of run.json, metrics.jsonl, eval.jsonl, summary.json). */
+export const isRunDir = (dir: string): boolean =>
+  ['run.json', 'metrics.jsonl', 'eval.jsonl', 'summary.json'].some((f) => existsSync(join(dir, f)));
 
 /** Whether `dir` or one of its stage subdirectories holds a training checkpoint. */
 export function hasCheckpointIn(dir: string): boolean {
