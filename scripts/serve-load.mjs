@@ -52,7 +52,7 @@ async function main() {
   let failed = false;
 
   const fixtures = new URL('../packages/serve/test/fixtures/', import.meta.url).pathname;
-  const { fn } = await serve.loadRewardFn('reward-fns.mjs', fixtures);
+  const { fn } = await (await import(dist('io'))).loadRewardFn('reward-fns.mjs', fixtures);
   const fnExpected = requests.map((r) => r.map((s) => fn(s.prompt, s.completion, { label: s.label })));
   failed ||= await run(serve, { rewardFn: 'reward-fns.mjs', cwd: fixtures }, 'reward-fn', fnExpected, 0, o);
 

@@ -4,9 +4,11 @@
  * as TRL's reward functions do. Several weighted rewards (TRL's reward_funcs and reward_weights) sum to one
  * score, each logged as rewards/<name>/mean and /std.
  */
+import { callRewardFn, type LoadedRewardFn, type RewardFn, type RewardFnRow } from '@rlhfkit/io';
 import type { RewardModel } from '@rlhfkit/reward-model';
 
-export type RewardRow = Record<string, unknown>;
+export type RewardRow = RewardFnRow;
+export type { RewardFn };
 
 export interface Scorer {
   /** One score per completion; `rows[i]` holds prompt i's other dataset columns (may be empty). */
@@ -18,9 +20,6 @@ export interface Scorer {
   /** The scores a reward model gave its held-out pairs; scores outside it are logged (watch.ts). */
   range?: { min: number; max: number };
 }
-
-/** A reward function: TRL's `(prompts, completions, **kwargs)` one sample at a time. */
-export type RewardFn = (prompt: string, completion: string, row: RewardRow) => number | Promise<number>;
 
 /** One of several rewards: its name in metrics, its weight in the sum, and how it scores. */
 export interface RewardPart {
@@ -41,11 +40,20 @@ export function rewardModelScorer(rm: RewardModel, batchSize = 16): Scorer {
   };
 }
 
-/** A scorer from a reward function; every sample is scored concurrently. */
-export function ruleScorer(f: RewardFn): Scorer {
+/**
+ * A scorer from a reward function (TRL's `(prompts, completions, **kwargs)` one sample at a time), loaded by
+ * io's loadRewardFn or given in code; every sample is scored concurrently, and a throw, a non-number or no
+ * answer within timeoutMs stops the run with a message naming the function and sample.
+ */
+export function ruleScorer(f: LoadedRewardFn | RewardFn, timeoutMs?: number): Scorer {
+  const loaded = typeof f === 'function' ? { name: f.name || 'rule', source: f.name || 'rule', fn: f } : f;
   return {
     score: (prompts, completions, rows) =>
-      Promise.all(prompts.map(async (p, i) => f(p, completions[i]!, rows[i] ?? {}))),
+      callRewardFn(
+        loaded,
+        prompts.map((prompt, i) => ({ prompt, completion: completions[i]!, row: rows[i] ?? {} })),
+        timeoutMs,
+      ),
   };
 }
 

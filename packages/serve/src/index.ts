@@ -1,5 +1,5 @@
 // @rlhfkit/serve: a reward server speaking OpenRLHF's remote reward protocol, scoring with a reward model or a
-// TypeScript reward function. This file is the package's whole public API.
+// TypeScript reward function (loaded by @rlhfkit/io's loadRewardFn). This file is the package's whole public API.
 export {
   ProtocolError,
   parseRewardRequest,
@@ -7,16 +7,6 @@ export {
   rewardResponseJson,
   splitQuery,
 } from './protocol.js';
-export {
-  callRewardFn,
-  type LoadedRewardFn,
-  loadRewardFn,
-  parseRewardFnSpec,
-  type RewardFn,
-  RewardFnError,
-  type RewardFnRow,
-  type RewardFnSample,
-} from './reward-fn.js';
 export { type RewardScorer, rewardFnScorer, rewardModelScorer } from './scorers.js';
 export { loadScorer, ServeError, type ServeRewardOptions, serveReward } from './serve.js';
 export {

@@ -3,10 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadRewardFn } from '@rlhfkit/io';
 import { RewardModel } from '@rlhfkit/reward-model';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkLoad, perRequest, runLoad, saveTinyRewardModel, syntheticRequests } from './load-test.js';
-import { loadRewardFn } from './reward-fn.js';
 import { loadScorer } from './serve.js';
 import { createRewardServer, type RewardServer } from './server.js';
 

@@ -2,9 +2,10 @@
  * What the reward server scores with. A reward model scores each query as one text, as OpenRLHF's serve_rm.py
  * does; a reward function gets the query split into prompt and completion, and the label in `row.label`.
  */
+
+import { callRewardFn, type LoadedRewardFn, type RewardFnRow } from '@rlhfkit/io';
 import type { RewardModel } from '@rlhfkit/reward-model';
 import { type RewardItem, splitQuery } from './protocol.js';
-import { callRewardFn, type LoadedRewardFn, type RewardFnRow } from './reward-fn.js';
 
 export interface RewardScorer {
   /** For logs and the health endpoint, e.g. `reward-model runs/rm/model`. */

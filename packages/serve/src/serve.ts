@@ -6,8 +6,8 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RuntimeOptions } from '@rlhfkit/engine';
+import { loadRewardFn, RewardFnError } from '@rlhfkit/io';
 import { RewardModel } from '@rlhfkit/reward-model';
-import { loadRewardFn, RewardFnError } from './reward-fn.js';
 import { type RewardScorer, rewardFnScorer, rewardModelScorer } from './scorers.js';
 import { createRewardServer, type RewardServerOptions, rewardServerDefaults } from './server.js';
 

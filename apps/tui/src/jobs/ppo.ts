@@ -6,11 +6,17 @@
  * Conversational prompts are rendered with the policy's chat template.
  */
 import { join } from 'node:path';
-import { readPromptRows } from '@rlhfkit/io';
+import { loadRewardFn, readPromptRows } from '@rlhfkit/io';
 import { loadCausalLM, renderPrompt } from '@rlhfkit/model';
-import { ppoConfig, ppoConfigSchema, type RewardPart, rewardModelScorer, runPPO } from '@rlhfkit/ppo';
+import {
+  ppoConfig,
+  ppoConfigSchema,
+  type RewardPart,
+  rewardModelScorer,
+  ruleScorer,
+  runPPO,
+} from '@rlhfkit/ppo';
 import { RewardModel } from '@rlhfkit/reward-model';
-import { callRewardFn, loadRewardFn } from '@rlhfkit/serve';
 import { type JobRunner, pick } from './specs.js';
 import { startJob, usage } from './start.js';
 
@@ -24,17 +30,7 @@ async function rewards(o: Record<string, unknown>): Promise<RewardPart[]> {
   }
   for (const spec of (o['rewardFn'] as string[] | undefined) ?? []) {
     const f = await loadRewardFn(spec);
-    parts.push({
-      name: f.name,
-      scorer: {
-        score: (prompts, completions, rows) =>
-          callRewardFn(
-            f,
-            prompts.map((prompt, i) => ({ prompt, completion: completions[i]!, row: rows[i] ?? {} })),
-            timeoutMs,
-          ),
-      },
-    });
+    parts.push({ name: f.name, scorer: ruleScorer(f, timeoutMs) });
   }
   return parts.map((p, i) => ({ ...p, weight: weights[i] ?? 1 }));
 }

@@ -24,7 +24,7 @@ describe('reward function specs', () => {
   it('loads the default export (named after the file) and a named one', async () => {
     const d = await load('reward-fns.mjs');
     expect([d.name, d.source]).toEqual(['reward-fns', 'reward-fns.mjs:default']);
-    expect(await d.fn('p', ' good', { label: 'good' })).toBeCloseTo(0.5 + 1 - 0.01);
+    expect(await d.fn('p', ' good', { label: 'good' })).toBeCloseTo(0.5 + 1);
     const w = await load('reward-fns.mjs:wordCount');
     expect(w.name).toBe('wordCount');
     expect(await callRewardFn(w, [sample(' a b c'), sample('')], 1000)).toEqual([3, 0]);
@@ -35,9 +35,11 @@ describe('reward function specs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rfn-'));
     writeFileSync(join(dir, 'broken.mjs'), 'export default (p, c) => {\n');
     await expect(loadRewardFn('broken.mjs', dir)).rejects.toThrow(/broken\.mjs failed to load: .*ES module/s);
-    const noDefault = load('no-default.mjs');
+    const noDefault = load('named-only.mjs');
     await expect(noDefault).rejects.toThrow(RewardFnError);
-    await expect(noDefault).rejects.toThrow(/has no export 'default' \(its function exports: exactMatch\)/);
+    await expect(noDefault).rejects.toThrow(
+      /named-only\.mjs has no export 'default' \(its function exports: exactMatch\); pick one with named-only\.mjs:NAME/,
+    );
     await expect(load('reward-fns.mjs:notAFunction')).rejects.toThrow(/'notAFunction' is not a function/);
   });
 });
@@ -51,6 +53,10 @@ describe('calling a reward function', () => {
     const n = await load('reward-fns.mjs:notANumber');
     await expect(callRewardFn(n, [sample('x')], 1000)).rejects.toThrow(
       /returned a string \(high\) on sample 0/,
+    );
+    const inf = await load('reward-fns.mjs:infinite');
+    await expect(callRewardFn(inf, [sample('x')])).rejects.toThrow(
+      /returned Infinity on sample 0; it must return a finite number/,
     );
     const h = await load('reward-fns.mjs:hangs');
     await expect(callRewardFn(h, [sample('x')], 50)).rejects.toThrow(

@@ -1,11 +1,11 @@
 /**
- * Rewards from code: load `FILE.mjs[:name]`, a module exporting `(prompt, completion, row) => number |
- * Promise<number>`, and call it safely. `row` carries the sample's other columns (TRL hands a reward function
- * the dataset's extra columns the same way; the reward server passes OpenRLHF's label as `row.label`).
- * Loading mistakes (no file, syntax error, no such export, not a function) throw RewardFnError naming the
- * file and what to do; a call that throws, returns a non-number or does not settle within the timeout
- * rejects with an Error naming the function and the sample. Written to serve both the reward server and
- * training jobs' `--reward-fn`.
+ * Rewards from code, the one loader every reward-function user shares (`rlhf ppo --reward-fn`, the reward
+ * server `rlhf serve-reward --reward-fn`, ppo's rule scorers): load `FILE.mjs[:name]`, a module exporting
+ * `(prompt, completion, row) => number | Promise<number>`, and call it safely. `row` carries the sample's other
+ * columns (TRL hands a reward function the dataset's extra columns the same way; the reward server passes
+ * OpenRLHF's label as `row.label`). Loading mistakes (no file, syntax error, no such export, not a function)
+ * throw RewardFnError naming the file and what to do; a call that throws, returns a non-number or does not
+ * settle within the timeout rejects with an Error naming the function and the sample.
  */
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
@@ -76,17 +76,23 @@ export async function loadRewardFn(spec: string, cwd = process.cwd()): Promise<L
 
 /**
  * Score samples with a reward function, all calls at once; one number per sample, in order. Rejects with the
- * first failure: a throw, a non-finite or non-number result, or no answer within timeoutMs.
+ * first failure: a throw, a non-finite or non-number result, or no answer within timeoutMs (no limit when
+ * undefined).
  */
 export async function callRewardFn(
   f: LoadedRewardFn,
   samples: readonly RewardFnSample[],
-  timeoutMs: number,
+  timeoutMs?: number,
 ): Promise<number[]> {
   return Promise.all(samples.map((s, i) => callOne(f, s, i, timeoutMs)));
 }
 
-async function callOne(f: LoadedRewardFn, s: RewardFnSample, i: number, timeoutMs: number): Promise<number> {
+async function callOne(
+  f: LoadedRewardFn,
+  s: RewardFnSample,
+  i: number,
+  timeoutMs: number | undefined,
+): Promise<number> {
   const late = new Error(`reward function ${f.source} did not return within ${timeoutMs} ms on sample ${i}`);
   let timer: NodeJS.Timeout | undefined;
   let v: unknown;
@@ -94,7 +100,7 @@ async function callOne(f: LoadedRewardFn, s: RewardFnSample, i: number, timeoutM
     v = await Promise.race([
       Promise.resolve().then(() => f.fn(s.prompt, s.completion, s.row)),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(late), timeoutMs);
+        if (timeoutMs !== undefined) timer = setTimeout(() => reject(late), timeoutMs);
       }),
     ]);
   } catch (err) {
