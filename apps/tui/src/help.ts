@@ -20,6 +20,9 @@ const sections: [string, string][] = [
   ['loss', 'Loss'],
   ['kl', 'KL penalty'],
   ['evaluation', 'Evaluation'],
+  ['server', 'Server'],
+  ['limits', 'Limits'],
+  ['batching', 'Batching'],
   ['run', 'Run'],
   ['output', 'Output'],
 ];

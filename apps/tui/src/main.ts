@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { JobKind } from '@rlhfkit/io';
 import { exportCommand, exportCommandSpec } from './commands/export.js';
 import { generateCommand, generateCommandSpec } from './commands/generate.js';
+import { serveRewardCommand, serveRewardCommandSpec } from './commands/serve-reward.js';
 import { fakeJobOptions, runFakeJob } from './fake-job.js';
 import { commandHelp, mainHelp } from './help.js';
 import { compareCommand, compareCommandSpec, evalCommand, evalCommandSpec } from './inspect.js';
@@ -28,6 +29,7 @@ const commands = (): CommandSpec[] => [
   ...jobKinds.map((k) => jobSpecs[k]),
   generateCommandSpec,
   exportCommandSpec,
+  serveRewardCommandSpec,
   evalCommandSpec,
   compareCommandSpec,
 ];
@@ -73,6 +75,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   if (isJobKind(command)) return jobCommand(jobSpecs[command], jobs[command], rest, io);
   if (command === 'generate') return generateCommand(rest, io);
   if (command === 'export') return exportCommand(rest, io);
+  if (command === 'serve-reward') return serveRewardCommand(rest, io);
   if (command === 'eval') return evalCommand(rest, io);
   if (command === 'compare') return compareCommand(rest, io);
   if (command === '_fake-job') return jobCommand(fakeJobSpec, runFakeJob, rest, io);

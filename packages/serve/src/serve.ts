@@ -8,8 +8,9 @@ import { join, resolve } from 'node:path';
 import type { RuntimeOptions } from '@rlhfkit/engine';
 import { loadRewardFn, RewardFnError } from '@rlhfkit/io';
 import { RewardModel } from '@rlhfkit/reward-model';
+import { rewardServerDefaults } from './config.js';
 import { type RewardScorer, rewardFnScorer, rewardModelScorer } from './scorers.js';
-import { createRewardServer, type RewardServerOptions, rewardServerDefaults } from './server.js';
+import { createRewardServer, type RewardServerOptions } from './server.js';
 
 /** A mistake the user can fix; the message says what to do. */
 export class ServeError extends Error {
@@ -56,7 +57,7 @@ export async function loadScorer(o: ServeRewardOptions): Promise<RewardScorer> {
     );
   try {
     const rm = await RewardModel.load(resolve(cwd, dir), o.runtime);
-    return rewardModelScorer(rm, dir, o.rmBatchSize);
+    return rewardModelScorer(rm, dir, o.rmBatchSize ?? rewardServerDefaults.rmBatchSize);
   } catch (err) {
     throw new ServeError(`--reward-model ${dir}: ${(err as Error).message}`);
   }

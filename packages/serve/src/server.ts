@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Batcher } from './batcher.js';
+import { rewardServerDefaults } from './config.js';
 import { ProtocolError, parseRewardRequest, type RewardItem, rewardResponseJson } from './protocol.js';
 import type { RewardScorer } from './scorers.js';
 
@@ -28,15 +29,6 @@ export interface RewardServerOptions {
   /** Where lifecycle and scoring-failure lines go. */
   log?: (line: string) => void;
 }
-
-export const rewardServerDefaults = {
-  port: 5000, // OpenRLHF's serve_rm default
-  host: '127.0.0.1',
-  maxBodyBytes: 8 * 1024 * 1024,
-  timeoutMs: 120_000, // under the 180 s OpenRLHF's client waits before retrying
-  maxBatch: 64,
-  batchWindowMs: 5,
-} as const;
 
 export interface RewardServer {
   /** Listen; resolves to the server's base URL, e.g. http://127.0.0.1:5000. */
